@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs the service locally with zero setup. Args after the script go to the app.
+# Anything already set in the environment wins; otherwise:
+#   - PostgreSQL: a local server kept in .local/pg (reused across runs, data persists)
+#   - auth: a signing secret generated once into .local/signing-secret (stable across runs)
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
+cd "$REPO"
+mkdir -p .local
+
+if [[ -z ${ConnectionStrings__Postgres:-} ]]; then
+  # root: the postgres OS user runs the server and must traverse .local (umask may make it 0700).
+  chmod 755 .local
+  ConnectionStrings__Postgres=$(bash scripts/pg-local.sh start "$REPO/.local/pg" | tail -n1)
+  export ConnectionStrings__Postgres
+fi
+
+secret=${Webhooks__SigningSecrets__0:-}
+if [[ -z $secret && -z ${Webhooks__BasicAuth__Username:-} ]]; then
+  if [[ ! -s .local/signing-secret ]]; then
+    (umask 077; echo "whsec_$(head -c 24 /dev/urandom | base64)" >.local/signing-secret)
+  fi
+  secret=$(<.local/signing-secret)
+  export Webhooks__SigningSecrets__0=$secret
+fi
+
+export ASPNETCORE_URLS=${ASPNETCORE_URLS:-http://127.0.0.1:8080}
+export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
+# First URL if several; wildcard hosts are not dialable, so show loopback.
+base=$(sed -E "s#//(\+|\*|0\.0\.0\.0|\[::\])#//127.0.0.1#" <<<"${ASPNETCORE_URLS%%;*}")
+
+cat <<EOF
+----------------------------------------------------------------
+ Webhook URL:    $base/webhooks/minivoice
+ Signing secret: ${secret:-(not used: basic auth configured)}
+ PostgreSQL:     $(sed -E "s/(Password=)[^;]*/\1***/I" <<<"$ConnectionStrings__Postgres")
+ Try:  scripts/sign.sh --secret "${secret:-whsec_...}" --send $base/webhooks/minivoice \\
+         tests/WebhookReceiver.IntegrationTests/Fixtures/webhook.call-completed.json
+----------------------------------------------------------------
+EOF
+exec dotnet run --project src/WebhookReceiver -c Release -- "$@"

@@ -1,0 +1,27 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using WebhookReceiver.Data;
+
+namespace WebhookReceiver.Calls;
+
+/// <summary>The call record as GET /calls answers it (CONTRACT.md §2: these names are fixed).</summary>
+internal record CallSummary(
+    string Id, string? CustomerId, string? ApplicationId, string? Direction,
+    [property: JsonPropertyName("from")] string? From, [property: JsonPropertyName("to")] string? To,
+    string? Status, bool IsFinal, DateTime? FirstEventAt, DateTime? LastEventAt,
+    JsonElement Variables, JsonElement Recordings, JsonElement Transcripts, JsonElement AiResults, JsonElement? Billing)
+{
+    public static CallSummary Of(CallRecord c) => new(
+        c.Id, c.CustomerId, c.ApplicationId, c.Direction, c.FromNumber, c.ToNumber, c.Status, c.IsFinal,
+        c.FirstEventAt, c.LastEventAt, Json(c.Variables), Json(c.Recordings), Json(c.Transcripts), Json(c.AiResults),
+        c.Billing is null ? null : Json(c.Billing));
+
+    private static JsonElement Json(string json) => JsonElement.Parse(json);
+}
+
+
+internal sealed record EventView(long Id, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder, string? WebhookId);
+
+internal sealed record ActionView(string Action, string State, int Attempts, string? LastError, DateTime UpdatedAt, DateTime? CompletedAt);
+
+internal sealed record CallPage(IReadOnlyList<CallSummary> Items, string? NextCursor);

@@ -1,0 +1,85 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.EntityFrameworkCore;
+using WebhookReceiver.Data;
+using WebhookReceiver.Operators;
+
+namespace WebhookReceiver.Calls;
+
+internal static class CallsApi
+{
+    public static RouteGroupBuilder MapCalls(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/calls").RequireOperator();
+        group.MapGet("/{callId}", GetCall);
+        group.MapGet("/", ListCalls);
+        return group;
+    }
+
+    private static async Task<Results<Ok<CallDetailsResponse>, ProblemHttpResult>> GetCall(
+        string callId, AppDbContext db, CancellationToken cancellationToken)
+    {
+        var call = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
+        if (call is null)
+        {
+            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found",
+                detail: $"No call with ID '{callId}' has been seen.");
+        }
+        var events = await db.Events.AsNoTracking().Where(e => e.CallId == callId)
+            .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
+            .Select(e => new EventView(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId))
+            .ToListAsync(cancellationToken);
+        var actions = await db.Actions.AsNoTracking().Where(a => a.CallId == callId).OrderBy(a => a.Id)
+            .Select(a => new ActionView(a.Action, a.State, a.Attempts, a.LastError, a.UpdatedAt, a.CompletedAt))
+            .ToListAsync(cancellationToken);
+        return TypedResults.Ok(CallDetailsResponse.Of(CallSummary.Of(call), events, actions));
+    }
+
+    private static async Task<Results<Ok<CallPage>, ValidationProblem>> ListCalls(
+        HttpRequest request, AppDbContext db, CancellationToken cancellationToken)
+    {
+        if (!CallListQuery.TryParse(request.Query, out var q, out var errors))
+        {
+            return TypedResults.ValidationProblem(errors, title: "Invalid query parameters.");
+        }
+        var calls = db.Calls.AsNoTracking();
+        if (q.CustomerId is not null)
+        {
+            calls = calls.Where(c => c.CustomerId == q.CustomerId);
+        }
+        if (q.Status is not null)
+        {
+            calls = calls.Where(c => c.Status == q.Status);
+        }
+        if (q.Since is not null)
+        {
+            calls = calls.Where(c => c.ActivityAt >= q.Since);
+        }
+        if (q.Until is not null)
+        {
+            calls = calls.Where(c => c.ActivityAt < q.Until);
+        }
+        if (q.After is { } after)
+        {
+            calls = calls.Where(c => c.ActivityAt < after.At || (c.ActivityAt == after.At && string.Compare(c.Id, after.Id) < 0));
+        }
+        var page = await calls.OrderByDescending(c => c.ActivityAt).ThenByDescending(c => c.Id)
+            .Take(q.Limit + 1).ToListAsync(cancellationToken);
+        var next = page.Count > q.Limit ? CallListQuery.EncodeCursor(page[q.Limit - 1].ActivityAt, page[q.Limit - 1].Id) : null;
+        return TypedResults.Ok(new CallPage(page.Take(q.Limit).Select(CallSummary.Of).ToList(), next));
+    }
+}
+
+/// <summary>The call record with its timeline and background work, flattened as the contract shows it.</summary>
+internal sealed record CallDetailsResponse(
+    string Id, string? CustomerId, string? ApplicationId, string? Direction,
+    [property: System.Text.Json.Serialization.JsonPropertyName("from")] string? From,
+    [property: System.Text.Json.Serialization.JsonPropertyName("to")] string? To,
+    string? Status, bool IsFinal, DateTime? FirstEventAt, DateTime? LastEventAt,
+    System.Text.Json.JsonElement Variables, System.Text.Json.JsonElement Recordings, System.Text.Json.JsonElement Transcripts,
+    System.Text.Json.JsonElement AiResults, System.Text.Json.JsonElement? Billing,
+    IReadOnlyList<EventView> Events, IReadOnlyList<ActionView> Actions)
+{
+    public static CallDetailsResponse Of(CallSummary c, IReadOnlyList<EventView> events, IReadOnlyList<ActionView> actions) => new(
+        c.Id, c.CustomerId, c.ApplicationId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt,
+        c.Variables, c.Recordings, c.Transcripts, c.AiResults, c.Billing, events, actions);
+}

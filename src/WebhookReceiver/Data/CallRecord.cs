@@ -1,0 +1,32 @@
+namespace WebhookReceiver.Data;
+
+/// <summary>One row per MiniVoice call ID. Written by the ingest function (Data/Sql), read by the Calls API.</summary>
+internal sealed class CallRecord
+{
+    public required string Id { get; set; }
+    public string? CustomerId { get; set; }
+    public string? ApplicationId { get; set; }
+    public string? Direction { get; set; }
+    public string? FromNumber { get; set; }
+    public string? ToNumber { get; set; }
+    public string? Status { get; set; }
+    public bool IsFinal { get; set; }
+    /// <summary>created_at of the event whose status won; decides between two finals or two non-finals.</summary>
+    public DateTime? StatusAt { get; set; }
+    /// <summary>created_at of the newest event that supplied identity fields (customer, direction, numbers).</summary>
+    public DateTime? FieldsAt { get; set; }
+    public DateTime? FirstEventAt { get; set; }
+    public DateTime? LastEventAt { get; set; }
+    /// <summary>last_event_at, or the row's creation time before any event: the list's sort key, never null.</summary>
+    public DateTime ActivityAt { get; set; }
+    public string Variables { get; set; } = "{}";
+    /// <summary>Per variable name, the created_at of the event that last set or removed it (removals are kept as tombstones).</summary>
+    public string VariableTimes { get; set; } = "{}";
+    public string Recordings { get; set; } = "[]";
+    public string Transcripts { get; set; } = "[]";
+    public string AiResults { get; set; } = "[]";
+    public string? Billing { get; set; }
+    public DateTime? BillingAt { get; set; }
+    public DateTime CreatedAt { get; set; }
+    public DateTime UpdatedAt { get; set; }
+}

@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Npgsql;
+
+namespace WebhookReceiver.Data;
+
+internal sealed class DatabaseOptions
+{
+    public const string SectionName = "Database";
+
+    /// <summary>Apply EF Core migrations when the process starts (else run the <c>migrate</c> command).</summary>
+    public bool MigrateOnStartup { get; set; } = true;
+}
+
+internal static class Database
+{
+    public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
+        var connectionString = builder.Configuration.GetConnectionString("Postgres");
+        if (string.IsNullOrWhiteSpace(connectionString))
+        {
+            throw new InvalidOperationException(
+                "ConnectionStrings:Postgres is not set (env ConnectionStrings__Postgres). scripts/run.sh starts a local PostgreSQL for you.");
+        }
+        var csb = new NpgsqlConnectionStringBuilder(connectionString);
+        // The hot path repeats a handful of statements: let Npgsql prepare them server-side.
+        if (csb.MaxAutoPrepare == 0)
+        {
+            csb.MaxAutoPrepare = 32;
+        }
+        // Fail fast when PostgreSQL is down so the sender gets its 503 while it still waits.
+        if (csb.Timeout == 15)
+        {
+            csb.Timeout = 5;
+        }
+        csb.ApplicationName ??= "webhookreceiver";
+        var dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
+        builder.Services.AddSingleton(dataSource);
+        builder.Services.AddDbContext<AppDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
+        builder.Services.AddHostedService<MigrateOnStartup>();
+        return builder;
+    }
+
+    public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
+    {
+        await using var scope = services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
+        // EF Core takes a database-wide migration lock, so concurrent starts apply each migration once.
+        await db.Database.MigrateAsync(cancellationToken);
+    }
+}

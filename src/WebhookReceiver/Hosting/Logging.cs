@@ -1,0 +1,40 @@
+using Serilog;
+using Serilog.Formatting.Compact;
+
+namespace WebhookReceiver.Hosting;
+
+internal static class Logging
+{
+    public static IHostApplicationBuilder AddLogging(this IHostApplicationBuilder builder)
+    {
+        var development = builder.Environment.IsDevelopment();
+        // preserveStaticLogger: several hosts in one test process must not share (and freeze) Log.Logger.
+        builder.Services.AddSerilog((services, lc) =>
+        {
+            lc.ReadFrom.Configuration(builder.Configuration)
+                .ReadFrom.Services(services)
+                .Enrich.FromLogContext();
+            if (development)
+            {
+                lc.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");
+            }
+            else
+            {
+                lc.WriteTo.Console(new RenderedCompactJsonFormatter());
+            }
+        }, preserveStaticLogger: true);
+        return builder;
+    }
+
+    public static IApplicationBuilder UseRequestLogging(this IApplicationBuilder app) =>
+        app.UseSerilogRequestLogging(o =>
+        {
+            // The host's logger, not the static Log.Logger (kept silent by preserveStaticLogger).
+            o.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
+            // Only the path: query strings of operator endpoints may carry phone numbers or customer IDs.
+            o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+            o.GetLevel = (ctx, _, ex) => ex is not null || ctx.Response.StatusCode >= 500
+                ? Serilog.Events.LogEventLevel.Error
+                : Serilog.Events.LogEventLevel.Information;
+        });
+}

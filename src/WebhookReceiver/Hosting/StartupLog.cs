@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Webhooks;
+
+namespace WebhookReceiver.Hosting;
+
+internal static class StartupLog
+{
+    /// <summary>One clear line at start: version, URLs, and how webhooks are authenticated (never the secrets).</summary>
+    public static WebApplication LogStartup(this WebApplication app)
+    {
+        app.Lifetime.ApplicationStarted.Register(() =>
+        {
+            var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WebhookReceiver");
+            var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
+            var webhooks = app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value;
+            logger.LogInformation("WebhookReceiver {Version} listening on {Urls}; webhook auth: {SecretCount} signing secret(s), basic auth {BasicAuth}",
+                typeof(StartupLog).Assembly.GetName().Version, string.Join(", ", addresses),
+                webhooks.ConfiguredSecrets.Count(), webhooks.BasicAuth.IsConfigured ? "on" : "off");
+            if (!webhooks.HasAuthentication && webhooks.AllowUnauthenticated)
+            {
+                logger.LogWarning("Webhooks:AllowUnauthenticated=true: ANYONE can post events. Use this for local development only.");
+            }
+        });
+        return app;
+    }
+}

@@ -1,0 +1,63 @@
+using System.Net;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Webhooks;
+
+namespace WebhookReceiver.Operators;
+
+/// <summary>
+/// Call records hold phone numbers, so they are never public: with Dashboard credentials configured every
+/// operator request must carry them (HTTP Basic); without, only requests from this machine are served.
+/// </summary>
+internal sealed class OperatorAccess(IOptions<DashboardOptions> options)
+{
+    private readonly BasicCredentials? _credentials =
+        options.Value.IsConfigured ? new BasicCredentials(options.Value.Username!, options.Value.Password!) : null;
+
+    public bool CredentialsRequired => _credentials is not null;
+
+    public bool IsAllowed(HttpContext context) => _credentials is not null
+        ? _credentials.Matches(context.Request.Headers.Authorization)
+        : IsLocal(context);
+
+    private static bool IsLocal(HttpContext context)
+    {
+        var remote = context.Connection.RemoteIpAddress;
+        // The in-process test server has no remote address: it is local by construction.
+        return remote is null || IPAddress.IsLoopback(remote);
+    }
+}
+
+internal sealed class OperatorAccessFilter(OperatorAccess access) : IEndpointFilter
+{
+    public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
+    {
+        var http = context.HttpContext;
+        if (access.IsAllowed(http))
+        {
+            return await next(context);
+        }
+        if (access.CredentialsRequired)
+        {
+            http.Response.Headers.WWWAuthenticate = "Basic realm=\"WebhookReceiver operators\", charset=\"UTF-8\"";
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+        }
+        return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+            detail: "Operator endpoints are served to local requests only until Dashboard:Username and Dashboard:Password are configured.");
+    }
+}
+
+internal static class OperatorAccessExtensions
+{
+    public static IHostApplicationBuilder AddOperatorAccess(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName);
+        builder.Services.AddSingleton<OperatorAccess>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder RequireOperator(this RouteGroupBuilder group)
+    {
+        group.AddEndpointFilter<OperatorAccessFilter>();
+        return group;
+    }
+}

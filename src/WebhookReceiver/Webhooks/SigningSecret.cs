@@ -1,0 +1,22 @@
+namespace WebhookReceiver.Webhooks;
+
+internal static class SigningSecret
+{
+    private const string Prefix = "whsec_";
+
+    /// <summary>Decodes a Standard Webhooks secret; the prefix is optional as some senders hand out bare base64.</summary>
+    public static bool TryDecode(string secret, out byte[] key)
+    {
+        var encoded = secret.StartsWith(Prefix, StringComparison.Ordinal) ? secret[Prefix.Length..] : secret;
+        try
+        {
+            key = Convert.FromBase64String(encoded);
+            return key.Length > 0;
+        }
+        catch (FormatException)
+        {
+            key = [];
+            return false;
+        }
+    }
+}

@@ -1,0 +1,63 @@
+using Microsoft.Extensions.Options;
+
+namespace WebhookReceiver.Webhooks;
+
+/// <summary>A request passes when it satisfies any configured method (signature or Basic).</summary>
+internal sealed class WebhookAuthenticator
+{
+    private readonly StandardWebhookVerifier _signatures;
+    private readonly BasicCredentials? _basic;
+    private readonly bool _allowUnauthenticated;
+
+    public WebhookAuthenticator(IOptions<WebhookOptions> options, TimeProvider clock)
+    {
+        var o = options.Value;
+        _signatures = new StandardWebhookVerifier(o.ConfiguredSecrets, TimeSpan.FromSeconds(o.TimestampToleranceSeconds), clock);
+        _basic = o.BasicAuth.IsConfigured ? new BasicCredentials(o.BasicAuth.Username!, o.BasicAuth.Password!) : null;
+        _allowUnauthenticated = !o.HasAuthentication && o.AllowUnauthenticated;
+    }
+
+    /// <returns>null when authenticated, else the reason (for logs and counters only, never for the caller).</returns>
+    public string? Authenticate(IHeaderDictionary headers, ReadOnlySpan<byte> body)
+    {
+        if (_allowUnauthenticated)
+        {
+            return null;
+        }
+        if (_basic is not null && _basic.Matches(headers.Authorization))
+        {
+            return null;
+        }
+        if (!_signatures.IsConfigured)
+        {
+            return "basic_auth_failed";
+        }
+        var result = _signatures.Verify(
+            WebhookHeaders.Id(headers), WebhookHeaders.Timestamp(headers), WebhookHeaders.Signature(headers), body);
+        return result == SignatureResult.Valid ? null : result switch
+        {
+            SignatureResult.MissingHeaders => "signature_missing",
+            SignatureResult.BadTimestamp => "timestamp_invalid",
+            SignatureResult.OutsideTolerance => "timestamp_outside_tolerance",
+            _ => "signature_mismatch",
+        };
+    }
+}
+
+/// <summary>Standard Webhooks header names, with the svix-* aliases Svix-powered senders use.</summary>
+internal static class WebhookHeaders
+{
+    public static string? Id(IHeaderDictionary h) => First(h, "webhook-id", "svix-id");
+    public static string? Timestamp(IHeaderDictionary h) => First(h, "webhook-timestamp", "svix-timestamp");
+    public static string? Signature(IHeaderDictionary h) => First(h, "webhook-signature", "svix-signature");
+
+    private static string? First(IHeaderDictionary h, string name, string alias)
+    {
+        var value = h[name];
+        if (value.Count == 0)
+        {
+            value = h[alias];
+        }
+        return value.Count == 0 ? null : value.ToString();
+    }
+}

@@ -1,0 +1,187 @@
+using System.Text.Json;
+using FluentValidation;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using Npgsql;
+using IDiagnosticContext = Serilog.IDiagnosticContext;
+using WebhookReceiver.Calls;
+
+namespace WebhookReceiver.Webhooks;
+
+internal static class WebhooksApi
+{
+    private static readonly JsonDocumentOptions JsonOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+
+    public static IHostApplicationBuilder AddWebhooks(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddSingleton<IValidator<WebhookPayload>, WebhookPayloadValidator>();
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<WebhookAuthenticator>();
+        builder.Services.AddSingleton<IngestStore>();
+        builder.Services.AddSingleton<QuarantineStore>();
+        builder.Services.AddSingleton<WebhookMetrics>();
+        return builder;
+    }
+
+    public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/webhooks");
+        group.MapPost("/minivoice", Receive).DisableAntiforgery();
+        return group;
+    }
+
+    internal sealed record Answer(string Status, string CallId, long EventId);
+
+    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Receive(
+        HttpContext context, IOptions<WebhookOptions> options, WebhookAuthenticator authenticator,
+        IValidator<WebhookPayload> validator, IngestStore store, QuarantineStore quarantine, WebhookMetrics metrics,
+        IDiagnosticContext diagnostics, ILogger<WebhookLog> logger, CancellationToken cancellationToken)
+    {
+        var request = context.Request;
+        var max = options.Value.MaxBodyBytes;
+        if (request.ContentLength > max)
+        {
+            metrics.Received("too_large");
+            return TooLarge(max);
+        }
+        if (!JsonContentType.IsJson(request.ContentType))
+        {
+            metrics.Received("unsupported_media_type");
+            return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
+                title: "Unsupported media type", detail: "Send the event as Content-Type: application/json.");
+        }
+        var body = await CappedBody.ReadAsync(request, max, cancellationToken);
+        if (body is null)
+        {
+            metrics.Received("too_large");
+            return TooLarge(max);
+        }
+
+        var authFailure = authenticator.Authenticate(request.Headers, body);
+        if (authFailure is not null)
+        {
+            metrics.AuthFailed(authFailure);
+            logger.LogWarning("Webhook refused: authentication failed ({Reason}) from {RemoteAddress}",
+                authFailure, context.Connection.RemoteIpAddress);
+            // No detail on which check failed: that would help a forger.
+            return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
+        }
+
+        try
+        {
+            var (payload, errors) = Parse(body, request.Headers, validator);
+            if (errors is not null)
+            {
+                return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, quarantine, metrics, logger, cancellationToken);
+            }
+            return await Store(context, payload!, body, store, metrics, diagnostics, logger, cancellationToken);
+        }
+        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UntranslatableCharacter
+                                               or PostgresErrorCodes.CharacterNotInRepertoire
+                                               or PostgresErrorCodes.InvalidTextRepresentation)
+        {
+            // Valid JSON that PostgreSQL's jsonb cannot hold (e.g. \u0000): the sender's data, not our outage.
+            var fields = new Dictionary<string, string[]> { ["body"] = ["contains text PostgreSQL cannot store (such as \\u0000)"] };
+            return await Refuse(context, body, "unstorable_text", fields, quarantine, metrics, logger, cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            metrics.Received("unavailable");
+            logger.LogError("Webhook not stored, database unavailable: {Error}", ex.Message);
+            context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
+                detail: "The event was not stored; retry later.");
+        }
+    }
+
+    private static (WebhookPayload? Payload, (string Reason, Dictionary<string, string[]> Fields)? Errors) Parse(
+        byte[] body, IHeaderDictionary headers, IValidator<WebhookPayload> validator)
+    {
+        WebhookPayload payload;
+        try
+        {
+            using var document = JsonDocument.Parse(body, JsonOptions);
+            payload = WebhookPayloadReader.Read(document.RootElement);
+        }
+        catch (JsonException ex)
+        {
+            return (null, ("invalid_json", new() { ["body"] = [$"is not valid JSON: {ex.Message}"] }));
+        }
+        var fields = new Dictionary<string, string[]>();
+        var result = validator.Validate(payload);
+        foreach (var group in result.Errors.GroupBy(e => e.PropertyName))
+        {
+            fields[group.Key] = group.Select(e => e.ErrorMessage).Distinct().ToArray();
+        }
+        if (WebhookHeaders.Id(headers) is { Length: > EventIdentity.MaxWebhookIdLength })
+        {
+            fields["webhook-id"] = [$"must be at most {EventIdentity.MaxWebhookIdLength} characters"];
+        }
+        return fields.Count > 0 ? (null, ("validation_failed", fields)) : (payload, null);
+    }
+
+    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Store(
+        HttpContext context, WebhookPayload payload, byte[] body, IngestStore store, WebhookMetrics metrics,
+        IDiagnosticContext diagnostics, ILogger logger, CancellationToken cancellationToken)
+    {
+        var callId = payload.CallId!;
+        diagnostics.Set("CallId", callId);
+        var webhookId = WebhookHeaders.Id(context.Request.Headers);
+        var status = CallStatus.Normalize(payload.Status);
+        var result = await store.IngestAsync(new IngestCommand(
+            EventIdentity.For(webhookId, callId, payload.Event!, payload.CreatedAt!.Value), webhookId, callId, payload.Event!,
+            status, CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
+            payload.Direction, payload.From, payload.To, body), cancellationToken);
+
+        if (result.Duplicate)
+        {
+            metrics.Received("duplicate");
+            logger.LogInformation("Duplicate delivery of {Event} for call {CallId} (event {EventId})", payload.Event, callId, result.EventId);
+            return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
+        }
+        metrics.Received("accepted");
+        logger.LogDebug("Accepted {Event} for call {CallId} as event {EventId}, out of order: {OutOfOrder}",
+            payload.Event, callId, result.EventId, result.OutOfOrder);
+        return TypedResults.Accepted((string?)null, new Answer("accepted", callId, result.EventId));
+    }
+
+    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Refuse(
+        HttpContext context, byte[] body, string reason, Dictionary<string, string[]> fields, QuarantineStore quarantine,
+        WebhookMetrics metrics, ILogger logger, CancellationToken cancellationToken)
+    {
+        // Stored before answering: if the quarantine cannot be written, the caller gets a 503 and retries.
+        var id = await quarantine.AddAsync(context, body, reason, fields, cancellationToken);
+        metrics.Received("invalid");
+        logger.LogWarning("Webhook refused ({Reason}), quarantined as {QuarantineId}; bad fields: {Fields}",
+            reason, id, string.Join(", ", fields.Keys));
+        return TypedResults.ValidationProblem(fields, title: "The webhook body is invalid.",
+            detail: $"Quarantined as {id}; fix the fields named in 'errors'.",
+            extensions: new Dictionary<string, object?> { ["quarantine_id"] = id, ["reason"] = reason });
+    }
+
+    private static ProblemHttpResult TooLarge(int max) =>
+        TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
+            detail: $"The body must be at most {max} bytes.");
+}
+
+/// <summary>Log category for the webhook edge.</summary>
+internal sealed class WebhookLog;
+
+internal static class JsonContentType
+{
+    public static bool IsJson(string? contentType)
+    {
+        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
+        {
+            return false;
+        }
+        var type = media.MediaType.Value ?? "";
+        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
+                   || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
+                       && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+        var charset = media.Charset.Value;
+        return json && (charset is null || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
+    }
+}

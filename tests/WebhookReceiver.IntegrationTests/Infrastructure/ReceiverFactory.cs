@@ -1,0 +1,103 @@
+using System.Net.Http.Headers;
+using System.Text;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Serilog.Core;
+
+namespace WebhookReceiver.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The real app on real Kestrel (a loopback port) against its own PostgreSQL database.
+/// Settings are applied as configuration, exactly as environment variables would be.
+/// </summary>
+public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
+{
+    public const string BasicUser = "minivoice";
+    public const string BasicPassword = "basic-pass-for-tests-only";
+
+    public string Secret { get; } = StandardWebhookSigner.NewSecret();
+    public string RotatedSecret { get; } = StandardWebhookSigner.NewSecret();
+    public string ConnectionString { get; private set; } = "";
+    internal CapturedLogs Logs { get; } = new();
+    private readonly Dictionary<string, string?> _settings = new();
+
+    public ReceiverFactory() => UseKestrel(0);
+
+    /// <summary>Overrides for a derived fixture; set before the server starts.</summary>
+    protected virtual void Configure(IDictionary<string, string?> settings)
+    {
+    }
+
+    protected virtual string? DatabaseOverride => null;
+
+    public virtual async Task InitializeAsync()
+    {
+        ConnectionString = DatabaseOverride ?? await PostgresServer.CreateDatabaseAsync("wr_test");
+        _settings["ConnectionStrings:Postgres"] = ConnectionString;
+        _settings["Webhooks:SigningSecrets:0"] = Secret;
+        _settings["Webhooks:SigningSecrets:1"] = RotatedSecret;
+        _settings["Webhooks:BasicAuth:Username"] = BasicUser;
+        _settings["Webhooks:BasicAuth:Password"] = BasicPassword;
+        _settings["Webhooks:MaxBodyBytes"] = "262144";
+        Configure(_settings);
+        StartServer();
+    }
+
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        await DisposeAsync();
+        if (DatabaseOverride is null && ConnectionString.Length > 0)
+        {
+            await PostgresServer.DropDatabaseAsync(ConnectionString);
+        }
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        foreach (var (key, value) in _settings)
+        {
+            builder.UseSetting(key, value);
+        }
+        builder.ConfigureServices(services => services.AddSingleton<ILogEventSink>(Logs));
+    }
+
+    /// <summary>Posts a body signed with the primary secret (Standard Webhooks headers).</summary>
+    public Task<HttpResponseMessage> PostSignedAsync(string json, string? webhookId = null, string? secret = null,
+        long? timestamp = null) =>
+        PostSignedAsync(Encoding.UTF8.GetBytes(json), webhookId, secret, timestamp);
+
+    public async Task<HttpResponseMessage> PostSignedAsync(byte[] body, string? webhookId = null, string? secret = null,
+        long? timestamp = null, string contentType = "application/json")
+    {
+        var id = webhookId ?? "msg_" + Guid.NewGuid().ToString("N");
+        var ts = timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/minivoice") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", ts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", StandardWebhookSigner.Sign(secret ?? Secret, id, ts, body));
+        using var client = CreateClient();
+        return await client.SendAsync(request);
+    }
+
+    /// <summary>Posts with HTTP Basic credentials (the alternative to signatures); no webhook-id, so identity is the triple.</summary>
+    public async Task<HttpResponseMessage> PostBasicAsync(string json, string? contentType = "application/json")
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/minivoice")
+        {
+            Content = new ByteArrayContent(Encoding.UTF8.GetBytes(json)),
+        };
+        if (contentType is not null)
+        {
+            request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+        request.Headers.Authorization = BasicHeader(BasicUser, BasicPassword);
+        using var client = CreateClient();
+        return await client.SendAsync(request);
+    }
+
+    public static AuthenticationHeaderValue BasicHeader(string user, string password) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+}
