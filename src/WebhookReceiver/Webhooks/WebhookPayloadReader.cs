@@ -110,7 +110,7 @@ internal static class WebhookPayloadReader
 internal static partial class Rfc3339
 {
     [System.Text.RegularExpressions.GeneratedRegex(
-        @"^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})$")]
+        @"^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt ][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})\z")]
     private static partial System.Text.RegularExpressions.Regex Shape();
 
     public static bool TryParse(string? text, out DateTimeOffset value)
@@ -121,7 +121,7 @@ internal static partial class Rfc3339
             return false;
         }
         // .NET keeps 7 fractional digits; trim extra precision that RFC 3339 allows.
-        var normalized = System.Text.RegularExpressions.Regex.Replace(text, @"(\.\d{7})\d+", "$1");
+        var normalized = System.Text.RegularExpressions.Regex.Replace(text, @"(\.[0-9]{7})[0-9]+", "$1");
         return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture,
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out value);
     }

@@ -8,10 +8,10 @@ internal sealed partial class WebhookPayloadValidator : AbstractValidator<Webhoo
     public const int MaxVariableNameLength = 128;
     public const int MaxVariableValueLength = 4096;
 
-    [System.Text.RegularExpressions.GeneratedRegex("^[a-z][a-z0-9_.]*$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[a-z][a-z0-9_.]*\z")]
     private static partial System.Text.RegularExpressions.Regex EventName();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\+?[1-9][0-9]{1,14}$")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\+?[1-9][0-9]{1,14}\z")]
     private static partial System.Text.RegularExpressions.Regex E164();
 
     public WebhookPayloadValidator()

@@ -109,6 +109,11 @@ internal static class WebhooksApi
         {
             return (null, ("invalid_json", new() { ["body"] = [$"is not valid JSON: {ex.Message}"] }));
         }
+        if (payload.ShapeErrors is [{ Field: "body" } notAnObject])
+        {
+            // Not an object at all: naming every missing field would only bury the real problem.
+            return (null, ("validation_failed", new() { ["body"] = [notAnObject.Message] }));
+        }
         var fields = new Dictionary<string, string[]>();
         var result = validator.Validate(payload);
         foreach (var group in result.Errors.GroupBy(e => e.PropertyName))
@@ -181,7 +186,7 @@ internal static class JsonContentType
         var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
                    || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
                        && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
-        var charset = media.Charset.Value;
+        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Charset).Value;
         return json && (charset is null || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
     }
 }
