@@ -16,8 +16,9 @@ internal static class CallsApi
     }
 
     private static async Task<Results<Ok<CallDetailsResponse>, ProblemHttpResult>> GetCall(
-        string callId, AppDbContext db, CancellationToken cancellationToken)
+        string callId, AppDbContext db, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
     {
+        diagnostics.Set("CallId", callId);
         var call = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
         if (call is null)
         {
