@@ -1,6 +1,7 @@
 using WebhookReceiver.Calls;
 using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
+using WebhookReceiver.Jobs;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
@@ -12,12 +13,13 @@ builder.AddDatabase();
 builder.AddHealth();
 builder.AddOperatorAccess();
 builder.AddWebhooks();
+builder.AddJobs();
 
 var app = builder.Build();
 
 if (args is ["migrate", ..])
 {
-    // `dotnet WebhookReceiver.dll migrate`: apply the schema and exit (for a one-shot deploy step).
+    // `dotnet WebhookReceiver.dll migrate`: apply the schema (ours and Hangfire's) and exit.
     await Database.MigrateAsync(app.Services);
     return;
 }
@@ -27,8 +29,12 @@ app.UseStatusCodePages();
 app.UseRequestLogging();
 
 app.MapHealth();
-app.MapWebhooks();
-app.MapCalls();
+if (builder.Configuration.Role().ServesApi())
+{
+    app.MapWebhooks();
+    app.MapCalls();
+    app.MapJobsDashboard();
+}
 
 app.LogStartup();
 await app.RunAsync();

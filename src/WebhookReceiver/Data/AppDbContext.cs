@@ -56,6 +56,11 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             a.Property(e => e.Id).UseIdentityAlwaysColumn();
             a.HasIndex(e => new { e.CallId, e.Id });
             a.HasIndex(e => new { e.EventId, e.Action }).IsUnique();
+            // ticket.create runs once per call, whatever the number of failing events.
+            a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create'").HasDatabaseName("ix_call_actions_one_ticket_per_call");
+            // The dispatcher's work list stays small and indexed however large the table grows.
+            a.HasIndex(e => e.Id).HasFilter("state = 'pending' AND dispatched_at IS NULL").HasDatabaseName("ix_call_actions_undispatched");
+            a.HasIndex(e => new { e.State, e.DispatchedAt }).HasFilter("state = 'pending'").HasDatabaseName("ix_call_actions_pending");
             a.Property(e => e.CreatedAt).HasDefaultValueSql("now()");
             a.Property(e => e.UpdatedAt).HasDefaultValueSql("now()");
         });

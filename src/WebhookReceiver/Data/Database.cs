@@ -47,5 +47,8 @@ internal static class Database
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         // EF Core takes a database-wide migration lock, so concurrent starts apply each migration once.
         await db.Database.MigrateAsync(cancellationToken);
+        // Hangfire's own schema: Hangfire.PostgreSql's installer creates or upgrades it (under its own lock).
+        await using var connection = await scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
+        Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, Jobs.JobsSetup.SchemaName);
     }
 }

@@ -8,12 +8,18 @@ internal static class Logging
     public static IHostApplicationBuilder AddLogging(this IHostApplicationBuilder builder)
     {
         var development = builder.Environment.IsDevelopment();
+        // Tests capture events through an ILogEventSink instead of reading the console.
+        var console = builder.Configuration.GetValue("Logging:Console", defaultValue: true);
         // preserveStaticLogger: several hosts in one test process must not share (and freeze) Log.Logger.
         builder.Services.AddSerilog((services, lc) =>
         {
             lc.ReadFrom.Configuration(builder.Configuration)
                 .ReadFrom.Services(services)
                 .Enrich.FromLogContext();
+            if (!console)
+            {
+                return;
+            }
             if (development)
             {
                 lc.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");

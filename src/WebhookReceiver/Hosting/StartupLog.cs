@@ -15,8 +15,8 @@ internal static class StartupLog
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WebhookReceiver");
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var webhooks = app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            logger.LogInformation("WebhookReceiver {Version} listening on {Urls}; webhook auth: {SecretCount} signing secret(s), basic auth {BasicAuth}",
-                typeof(StartupLog).Assembly.GetName().Version, string.Join(", ", addresses),
+            logger.LogInformation("WebhookReceiver {Version} as {Role} listening on {Urls}; webhook auth: {SecretCount} signing secret(s), basic auth {BasicAuth}",
+                typeof(StartupLog).Assembly.GetName().Version, app.Configuration.Role(), string.Join(", ", addresses),
                 webhooks.ConfiguredSecrets.Count(), webhooks.BasicAuth.IsConfigured ? "on" : "off");
             if (!webhooks.HasAuthentication && webhooks.AllowUnauthenticated)
             {

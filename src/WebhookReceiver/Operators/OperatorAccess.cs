@@ -8,7 +8,7 @@ namespace WebhookReceiver.Operators;
 /// Call records hold phone numbers, so they are never public: with Dashboard credentials configured every
 /// operator request must carry them (HTTP Basic); without, only requests from this machine are served.
 /// </summary>
-internal sealed class OperatorAccess(IOptions<DashboardOptions> options)
+internal sealed class OperatorAccess(IOptions<DashboardCredentials> options)
 {
     private readonly BasicCredentials? _credentials =
         options.Value.IsConfigured ? new BasicCredentials(options.Value.Username!, options.Value.Password!) : null;
@@ -50,7 +50,7 @@ internal static class OperatorAccessExtensions
 {
     public static IHostApplicationBuilder AddOperatorAccess(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<DashboardOptions>().BindConfiguration(DashboardOptions.SectionName);
+        builder.Services.AddOptions<DashboardCredentials>().BindConfiguration(DashboardCredentials.SectionName);
         builder.Services.AddSingleton<OperatorAccess>();
         return builder;
     }

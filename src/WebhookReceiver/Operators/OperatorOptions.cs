@@ -1,7 +1,7 @@
 namespace WebhookReceiver.Operators;
 
 /// <summary>Credentials for the operator surface: /calls, /events, /console and the Hangfire dashboard.</summary>
-internal sealed class DashboardOptions
+internal sealed class DashboardCredentials
 {
     public const string SectionName = "Dashboard";
     public string? Username { get; set; }

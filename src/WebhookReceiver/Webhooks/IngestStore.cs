@@ -6,9 +6,10 @@ namespace WebhookReceiver.Webhooks;
 internal sealed record IngestCommand(
     string Identity, string? WebhookId, string CallId, string Event, string? Status, bool IsFinal,
     DateTimeOffset CreatedAt, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To,
-    ReadOnlyMemory<byte> RawBody);
+    ReadOnlyMemory<byte> RawBody, string[] TicketStatuses);
 
-internal sealed record IngestResult(bool Duplicate, long EventId, bool OutOfOrder, string? CallStatus, bool CallIsFinal, bool BecameFinal);
+internal sealed record IngestResult(
+    bool Duplicate, long EventId, bool OutOfOrder, string? CallStatus, bool CallIsFinal, bool BecameFinal, int ActionsCreated);
 
 /// <summary>
 /// The hot path's only database work: one call of wr_ingest_event (Data/Sql), one round trip, one commit.
@@ -17,8 +18,8 @@ internal sealed record IngestResult(bool Duplicate, long EventId, bool OutOfOrde
 internal sealed class IngestStore(NpgsqlDataSource dataSource)
 {
     public const string Sql =
-        "SELECT result, event_id, out_of_order, call_status, call_is_final, became_final " +
-        "FROM wr_ingest_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)";
+        "SELECT result, event_id, out_of_order, call_status, call_is_final, became_final, actions_created " +
+        "FROM wr_ingest_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
 
     public async Task<IngestResult> IngestAsync(IngestCommand c, CancellationToken cancellationToken)
     {
@@ -37,6 +38,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
         p.Add(Text(c.From));
         p.Add(Text(c.To));
         p.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = c.RawBody, NpgsqlDbType = NpgsqlDbType.Bytea });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = c.TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
 
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
@@ -49,7 +51,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
             OutOfOrder: reader.GetBoolean(2),
             CallStatus: reader.IsDBNull(3) ? null : reader.GetString(3),
             CallIsFinal: reader.GetBoolean(4),
-            BecameFinal: reader.GetBoolean(5));
+            BecameFinal: reader.GetBoolean(5),
+            ActionsCreated: reader.GetInt32(6));
     }
 
     private static NpgsqlParameter Text(string? value) =>

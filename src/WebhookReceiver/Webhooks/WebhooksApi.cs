@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using IDiagnosticContext = Serilog.IDiagnosticContext;
 using WebhookReceiver.Calls;
+using WebhookReceiver.Jobs;
 
 namespace WebhookReceiver.Webhooks;
 
@@ -37,7 +38,8 @@ internal static class WebhooksApi
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Receive(
         HttpContext context, IOptions<WebhookOptions> options, WebhookAuthenticator authenticator,
         IValidator<WebhookPayload> validator, IngestStore store, QuarantineStore quarantine, WebhookMetrics metrics,
-        IDiagnosticContext diagnostics, ILogger<WebhookLog> logger, CancellationToken cancellationToken)
+        TicketStatuses ticketStatuses, OutboxSignal outbox, IDiagnosticContext diagnostics, ILogger<WebhookLog> logger,
+        CancellationToken cancellationToken)
     {
         var request = context.Request;
         var max = options.Value.MaxBodyBytes;
@@ -76,7 +78,8 @@ internal static class WebhooksApi
             {
                 return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, quarantine, metrics, logger, cancellationToken);
             }
-            return await Store(context, payload!, body, store, metrics, diagnostics, logger, cancellationToken);
+            var work = new WorkRouting(ticketStatuses, outbox);
+            return await Store(context, payload!, body, store, work, metrics, diagnostics, logger, cancellationToken);
         }
         catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UntranslatableCharacter
                                                or PostgresErrorCodes.CharacterNotInRepertoire
@@ -128,7 +131,7 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Store(
-        HttpContext context, WebhookPayload payload, byte[] body, IngestStore store, WebhookMetrics metrics,
+        HttpContext context, WebhookPayload payload, byte[] body, IngestStore store, WorkRouting work, WebhookMetrics metrics,
         IDiagnosticContext diagnostics, ILogger logger, CancellationToken cancellationToken)
     {
         var callId = payload.CallId!;
@@ -138,7 +141,7 @@ internal static class WebhooksApi
         var result = await store.IngestAsync(new IngestCommand(
             EventIdentity.For(webhookId, callId, payload.Event!, payload.CreatedAt!.Value), webhookId, callId, payload.Event!,
             status, CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body), cancellationToken);
+            payload.Direction, payload.From, payload.To, body, work.TicketStatuses.Canonical), cancellationToken);
 
         if (result.Duplicate)
         {
@@ -147,6 +150,10 @@ internal static class WebhooksApi
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
         metrics.Received("accepted");
+        if (result.ActionsCreated > 0)
+        {
+            work.Outbox.Notify();
+        }
         logger.LogDebug("Accepted {Event} for call {CallId} as event {EventId}, out of order: {OutOfOrder}",
             payload.Event, callId, result.EventId, result.OutOfOrder);
         return TypedResults.Accepted((string?)null, new Answer("accepted", callId, result.EventId));
@@ -170,6 +177,9 @@ internal static class WebhooksApi
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
             detail: $"The body must be at most {max} bytes.");
 }
+
+/// <summary>Where an accepted event's work goes: which statuses open tickets, and who to wake.</summary>
+internal sealed record WorkRouting(TicketStatuses TicketStatuses, OutboxSignal Outbox);
 
 /// <summary>Log category for the webhook edge.</summary>
 internal sealed class WebhookLog;

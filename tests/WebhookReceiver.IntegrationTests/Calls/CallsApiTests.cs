@@ -19,7 +19,7 @@ public sealed class CallsApiTests(ReceiverFactory app)
     }
 
     [Fact]
-    public async Task A_call_shows_its_record_timeline_and_empty_actions_in_the_contracts_shape()
+    public async Task A_call_shows_its_record_timeline_and_actions_in_the_contracts_shape()
     {
         var callId = MiniVoiceEvents.NewCallId();
         var t = new DateTimeOffset(2026, 5, 29, 12, 0, 0, TimeSpan.Zero);
@@ -40,7 +40,15 @@ public sealed class CallsApiTests(ReceiverFactory app)
         Assert.True(events[0].GetProperty("out_of_order").GetBoolean());
         Assert.False(events[1].GetProperty("out_of_order").GetBoolean());
         Assert.True(events[0].TryGetProperty("received_at", out _));
-        Assert.Equal(0, call.GetProperty("actions").GetArrayLength());
+        // Both events left the call final, so each asked for a CRM sync (the late ringing one too).
+        var actions = call.GetProperty("actions").EnumerateArray().ToList();
+        Assert.Equal(["crm.sync", "crm.sync"], actions.Select(a => a.GetProperty("action").GetString()));
+        Assert.All(actions, a =>
+        {
+            Assert.Contains(a.GetProperty("state").GetString(), new[] { "pending", "succeeded", "failed" });
+            Assert.Equal(JsonValueKind.Number, a.GetProperty("attempts").ValueKind);
+            Assert.True(a.TryGetProperty("last_error", out _));
+        });
     }
 
     [Fact]
@@ -114,6 +122,7 @@ public sealed class OperatorAccessTests : IClassFixture<OperatorAccessTests.With
         {
             settings["Dashboard:Username"] = "ops";
             settings["Dashboard:Password"] = Password;
+            settings["Role"] = "api";
         }
     }
 

@@ -16,7 +16,11 @@ public sealed class DatabaseDownTests : IClassFixture<DatabaseDownTests.NoDataba
         protected override string? DatabaseOverride { get; } =
             $"Host=127.0.0.1;Port={ClosedPort()};Username=postgres;Password=postgres;Database=nowhere;Timeout=2";
 
-        protected override void Configure(IDictionary<string, string?> settings) => settings["Database:MigrateOnStartup"] = "false";
+        protected override void Configure(IDictionary<string, string?> settings)
+        {
+            settings["Database:MigrateOnStartup"] = "false";
+            settings["Role"] = "api";
+        }
 
         private static int ClosedPort()
         {

@@ -16,6 +16,7 @@ public sealed class StartupTests
             settings["Webhooks:BasicAuth:Username"] = "";
             settings["Webhooks:BasicAuth:Password"] = "";
             settings["Webhooks:AllowUnauthenticated"] = allowUnauthenticated ? "true" : "false";
+            settings["Role"] = "api";
         }
     }
 

@@ -20,6 +20,10 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
     public string RotatedSecret { get; } = StandardWebhookSigner.NewSecret();
     public string ConnectionString { get; private set; } = "";
     internal CapturedLogs Logs { get; } = new();
+    public IntegrationStub Crm { get; } = new();
+    public IntegrationStub Tickets { get; } = new();
+    public const string CrmToken = "crm-token-for-tests";
+    public const string TicketsToken = "tickets-token-for-tests";
     private readonly Dictionary<string, string?> _settings = new();
 
     public ReceiverFactory() => UseKestrel(0);
@@ -33,6 +37,8 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public virtual async Task InitializeAsync()
     {
+        await Crm.StartAsync();
+        await Tickets.StartAsync();
         ConnectionString = DatabaseOverride ?? await PostgresServer.CreateDatabaseAsync("wr_test");
         _settings["ConnectionStrings:Postgres"] = ConnectionString;
         _settings["Webhooks:SigningSecrets:0"] = Secret;
@@ -40,6 +46,18 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         _settings["Webhooks:BasicAuth:Username"] = BasicUser;
         _settings["Webhooks:BasicAuth:Password"] = BasicPassword;
         _settings["Webhooks:MaxBodyBytes"] = "262144";
+        _settings["Crm:BaseUrl"] = Crm.BaseUrl;
+        _settings["Crm:ApiToken"] = CrmToken;
+        _settings["Crm:TimeoutSeconds"] = "2";
+        _settings["Tickets:BaseUrl"] = Tickets.BaseUrl;
+        _settings["Tickets:ApiToken"] = TicketsToken;
+        // Short retries through configuration, as an operator would set them.
+        for (var i = 0; i < 4; i++)
+        {
+            _settings[$"Jobs:RetryDelaysSeconds:{i}"] = "1";
+        }
+        _settings["Jobs:RecoveryAfterSeconds"] = "10";
+        _settings["Logging:Console"] = "false";
         Configure(_settings);
         StartServer();
     }
@@ -47,6 +65,8 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
     async Task IAsyncLifetime.DisposeAsync()
     {
         await DisposeAsync();
+        await Crm.DisposeAsync();
+        await Tickets.DisposeAsync();
         if (DatabaseOverride is null && ConnectionString.Length > 0)
         {
             await PostgresServer.DropDatabaseAsync(ConnectionString);
@@ -100,4 +120,18 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
 
     public static AuthenticationHeaderValue BasicHeader(string user, string password) =>
         new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user}:{password}")));
+}
+
+/// <summary>A one-off host: its own settings, optionally on an existing database (to restart "the same" service).</summary>
+public sealed class CustomReceiverFactory(string? database, IReadOnlyDictionary<string, string?> overrides) : ReceiverFactory
+{
+    protected override string? DatabaseOverride => database;
+
+    protected override void Configure(IDictionary<string, string?> settings)
+    {
+        foreach (var (key, value) in overrides)
+        {
+            settings[key] = value;
+        }
+    }
 }

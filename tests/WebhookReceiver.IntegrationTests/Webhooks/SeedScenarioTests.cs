@@ -31,10 +31,33 @@ public sealed class SeedScenarioTests(ReceiverFactory app)
         Assert.Equal(2, call.GetProperty("ai_results").GetArrayLength());
         Assert.Equal("EUR", call.GetProperty("billing").GetProperty("currency").GetString());
         Assert.Equal(5, call.GetProperty("events").GetArrayLength());
+        // completed, recording and AI result each left the call final: three syncs, the last with everything.
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        var syncs = app.Crm.For(callId);
+        Assert.Equal(3, syncs.Count);
+        Assert.Contains(syncs, s => s.Body.GetProperty("call").GetProperty("ai_results").GetArrayLength() == 2);
+        Assert.Empty(app.Tickets.For(callId));
     }
 
     [Fact]
-    public async Task A_caller_hangup_ends_the_call_canceled_without_recordings()
+    public async Task A_completed_call_sends_exactly_one_crm_request_and_no_ticket()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        foreach (var file in new[] { "webhook.call-ringing.json", "webhook.call-answered.json", "webhook.call-completed.json" })
+        {
+            using var response = await app.PostSignedAsync(MiniVoiceEvents.FromFixture(file, callId));
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+
+        await Actions.SettledAsync(app.ConnectionString, callId);
+
+        var sync = Assert.Single(app.Crm.For(callId));
+        Assert.Equal("completed", sync.Body.GetProperty("call").GetProperty("status").GetString());
+        Assert.Empty(app.Tickets.For(callId));
+    }
+
+    [Fact]
+    public async Task A_caller_hangup_ends_the_call_canceled_without_recordings_or_ticket()
     {
         var callId = MiniVoiceEvents.NewCallId();
         using (await app.PostSignedAsync(MiniVoiceEvents.FromFixture("webhook.call-ringing.json", callId))) { }
@@ -46,6 +69,9 @@ public sealed class SeedScenarioTests(ReceiverFactory app)
         Assert.Equal("canceled", call.GetProperty("status").GetString());
         Assert.True(call.GetProperty("is_final").GetBoolean());
         Assert.Equal(0, call.GetProperty("recordings").GetArrayLength());
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        Assert.Single(app.Crm.For(callId));
+        Assert.Empty(app.Tickets.For(callId));
     }
 
     [Theory]
@@ -64,6 +90,9 @@ public sealed class SeedScenarioTests(ReceiverFactory app)
         Assert.Equal(status, call.GetProperty("status").GetString());
         Assert.True(call.GetProperty("is_final").GetBoolean());
         Assert.Equal("outbound", call.GetProperty("direction").GetString());
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        Assert.Single(app.Crm.For(callId));
+        Assert.Equal(status, Assert.Single(app.Tickets.For(callId)).Body.GetProperty("status").GetString());
     }
 
     [Fact]
@@ -100,5 +129,10 @@ public sealed class SeedScenarioTests(ReceiverFactory app)
         Assert.Equal("completed", call.GetProperty("status").GetString());
         Assert.Equal(3, call.GetProperty("events").GetArrayLength());
         Assert.Equal(2, call.GetProperty("events").EnumerateArray().Count(e => e.GetProperty("out_of_order").GetBoolean()));
+        // Three accepted events each left the call final; the two redeliveries added no work.
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        Assert.Equal(3, await Actions.CountAsync(app.ConnectionString, callId));
+        Assert.Equal(3, app.Crm.For(callId).Count);
+        Assert.All(app.Crm.For(callId), r => Assert.Equal("completed", r.Body.GetProperty("call").GetProperty("status").GetString()));
     }
 }

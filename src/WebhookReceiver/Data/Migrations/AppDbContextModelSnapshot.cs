@@ -55,13 +55,33 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("now()");
 
+                    b.Property<DateTime?>("DispatchedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("dispatched_at");
+
                     b.Property<long?>("EventId")
                         .HasColumnType("bigint")
                         .HasColumnName("event_id");
 
+                    b.Property<DateTime?>("FirstAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("first_attempt_at");
+
+                    b.Property<string>("JobId")
+                        .HasColumnType("text")
+                        .HasColumnName("job_id");
+
+                    b.Property<DateTime?>("LastAttemptAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("last_attempt_at");
+
                     b.Property<string>("LastError")
                         .HasColumnType("text")
                         .HasColumnName("last_error");
+
+                    b.Property<int?>("LastHttpStatus")
+                        .HasColumnType("integer")
+                        .HasColumnName("last_http_status");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -77,12 +97,25 @@ namespace WebhookReceiver.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_call_actions");
 
+                    b.HasIndex("CallId")
+                        .IsUnique()
+                        .HasDatabaseName("ix_call_actions_one_ticket_per_call")
+                        .HasFilter("action = 'ticket.create'");
+
+                    b.HasIndex("Id")
+                        .HasDatabaseName("ix_call_actions_undispatched")
+                        .HasFilter("state = 'pending' AND dispatched_at IS NULL");
+
                     b.HasIndex("CallId", "Id")
                         .HasDatabaseName("ix_call_actions_call_id_id");
 
                     b.HasIndex("EventId", "Action")
                         .IsUnique()
                         .HasDatabaseName("ix_call_actions_event_id_action");
+
+                    b.HasIndex("State", "DispatchedAt")
+                        .HasDatabaseName("ix_call_actions_pending")
+                        .HasFilter("state = 'pending'");
 
                     b.ToTable("call_actions", (string)null);
                 });

@@ -61,11 +61,39 @@ BEGIN
 END
 $fn$;
 
+-- Records the background work an accepted event calls for, in the event's own transaction (the outbox):
+-- crm.sync after every event that leaves the call final; ticket.create once per call that ends in one of
+-- p_ticket_statuses (canonical forms). Returns how many actions were created.
+CREATE OR REPLACE FUNCTION wr_record_actions(p_call_id text, p_event_id bigint, p_status text, p_is_final boolean,
+                                             p_ticket_statuses text[])
+RETURNS integer LANGUAGE plpgsql AS $fn$
+DECLARE
+    v_created integer := 0;
+BEGIN
+    IF NOT p_is_final THEN
+        RETURN 0;
+    END IF;
+    INSERT INTO call_actions (call_id, event_id, action, state, attempts, created_at, updated_at)
+    VALUES (p_call_id, p_event_id, 'crm.sync', 'pending', 0, now(), now());
+    v_created := 1;
+    IF lower(replace(p_status, '_', '-')) = ANY (p_ticket_statuses) THEN
+        INSERT INTO call_actions (call_id, event_id, action, state, attempts, created_at, updated_at)
+        VALUES (p_call_id, p_event_id, 'ticket.create', 'pending', 0, now(), now())
+        ON CONFLICT (call_id) WHERE action = 'ticket.create' DO NOTHING;
+        IF FOUND THEN
+            v_created := v_created + 1;
+        END IF;
+    END IF;
+    RETURN v_created;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION wr_ingest_event(
     p_identity text, p_webhook_id text, p_call_id text, p_event text, p_status text, p_is_final boolean,
     p_created_at timestamptz, p_customer_id text, p_application_id text, p_direction text,
-    p_from text, p_to text, p_raw bytea)
-RETURNS TABLE (result text, event_id bigint, out_of_order boolean, call_status text, call_is_final boolean, became_final boolean)
+    p_from text, p_to text, p_raw bytea, p_ticket_statuses text[])
+RETURNS TABLE (result text, event_id bigint, out_of_order boolean, call_status text, call_is_final boolean,
+               became_final boolean, actions_created integer)
 LANGUAGE plpgsql AS $fn$
 DECLARE
     c calls%ROWTYPE;
@@ -79,6 +107,8 @@ DECLARE
     v_times jsonb;
     v_take_status boolean := false;
     v_take_fields boolean;
+    v_status text;
+    v_is_final boolean;
 BEGIN
     -- The raw bytes stay byte-exact; the jsonb copy skips a UTF-8 byte order mark, which jsonb refuses.
     v_body := convert_from(CASE WHEN substring(p_raw FROM 1 FOR 3) = '\xefbbbf'::bytea
@@ -124,12 +154,13 @@ BEGIN
             DELETE FROM calls WHERE id = p_call_id;
         END IF;
         RETURN QUERY SELECT 'duplicate'::text, (SELECT e.id FROM webhook_events e WHERE e.identity = p_identity),
-                            false, c.status, COALESCE(c.is_final, false), false;
+                            false, c.status, COALESCE(c.is_final, false), false, 0;
         RETURN;
     END IF;
 
     IF v_new_call THEN
-        RETURN QUERY SELECT 'accepted'::text, v_event_id, false, p_status, COALESCE(p_is_final, false), COALESCE(p_is_final, false);
+        RETURN QUERY SELECT 'accepted'::text, v_event_id, false, p_status, COALESCE(p_is_final, false), COALESCE(p_is_final, false),
+                            wr_record_actions(p_call_id, v_event_id, p_status, COALESCE(p_is_final, false), p_ticket_statuses);
         RETURN;
     END IF;
 
@@ -173,9 +204,10 @@ BEGIN
         updated_at     = now()
     WHERE id = p_call_id;
 
-    RETURN QUERY SELECT 'accepted'::text, v_event_id, v_ooo,
-        CASE WHEN v_take_status THEN p_status ELSE c.status END,
-        CASE WHEN v_take_status THEN p_is_final ELSE c.is_final END,
-        NOT c.is_final AND v_take_status AND p_is_final;
+    v_status := CASE WHEN v_take_status THEN p_status ELSE c.status END;
+    v_is_final := CASE WHEN v_take_status THEN p_is_final ELSE c.is_final END;
+    RETURN QUERY SELECT 'accepted'::text, v_event_id, v_ooo, v_status, v_is_final,
+        NOT c.is_final AND v_take_status AND p_is_final,
+        wr_record_actions(p_call_id, v_event_id, v_status, v_is_final, p_ticket_statuses);
 END
 $fn$;

@@ -25,6 +25,11 @@ namespace WebhookReceiver.Data.Migrations
                     state = table.Column<string>(type: "text", nullable: false),
                     attempts = table.Column<int>(type: "integer", nullable: false),
                     last_error = table.Column<string>(type: "text", nullable: true),
+                    last_http_status = table.Column<int>(type: "integer", nullable: true),
+                    dispatched_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    job_id = table.Column<string>(type: "text", nullable: true),
+                    first_attempt_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
+                    last_attempt_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true),
                     created_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false, defaultValueSql: "now()"),
                     updated_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: false, defaultValueSql: "now()"),
                     completed_at = table.Column<DateTime>(type: "timestamp with time zone", nullable: true)
@@ -120,6 +125,25 @@ namespace WebhookReceiver.Data.Migrations
                 unique: true);
 
             migrationBuilder.CreateIndex(
+                name: "ix_call_actions_one_ticket_per_call",
+                table: "call_actions",
+                column: "call_id",
+                unique: true,
+                filter: "action = 'ticket.create'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_call_actions_pending",
+                table: "call_actions",
+                columns: new[] { "state", "dispatched_at" },
+                filter: "state = 'pending'");
+
+            migrationBuilder.CreateIndex(
+                name: "ix_call_actions_undispatched",
+                table: "call_actions",
+                column: "id",
+                filter: "state = 'pending' AND dispatched_at IS NULL");
+
+            migrationBuilder.CreateIndex(
                 name: "ix_calls_activity_at_id",
                 table: "calls",
                 columns: new[] { "activity_at", "id" },
@@ -158,7 +182,7 @@ namespace WebhookReceiver.Data.Migrations
         /// <inheritdoc />
         protected override void Down(MigrationBuilder migrationBuilder)
         {
-            migrationBuilder.Sql("DROP FUNCTION IF EXISTS wr_ingest_event; DROP FUNCTION IF EXISTS wr_append_items; DROP FUNCTION IF EXISTS wr_merge_variables;");
+            migrationBuilder.Sql("DROP FUNCTION IF EXISTS wr_ingest_event; DROP FUNCTION IF EXISTS wr_record_actions; DROP FUNCTION IF EXISTS wr_append_items; DROP FUNCTION IF EXISTS wr_merge_variables;");
 
             migrationBuilder.DropTable(
                 name: "call_actions");

@@ -1,0 +1,67 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WebhookReceiver.Jobs;
+
+internal sealed class JobsOptions : IValidatableObject
+{
+    public const string SectionName = "Jobs";
+
+    /// <summary>
+    /// The production default spreads 8 retries over about 27 hours, so a CRM that is down overnight still
+    /// gets every update in the morning.
+    /// </summary>
+    public static readonly int[] DefaultRetryDelaysSeconds = [60, 300, 900, 3600, 7200, 14400, 28800, 43200];
+
+    /// <summary>
+    /// Delay before each retry; the list's length is the number of retries. Empty in configuration means the
+    /// default: the binder appends configured items to a non-empty default, so the default is applied here.
+    /// </summary>
+    public int[] RetryDelaysSeconds { get; set; } = [];
+
+    public int[] EffectiveRetryDelaysSeconds => RetryDelaysSeconds.Length > 0 ? RetryDelaysSeconds : DefaultRetryDelaysSeconds;
+
+    /// <summary>Work interrupted by a crash runs again within this long of a worker being up.</summary>
+    [Range(5, 3600)]
+    public int RecoveryAfterSeconds { get; set; } = 60;
+
+    /// <summary>Hangfire worker threads per process (the work is I/O: HTTP to the CRM and ticket system).</summary>
+    [Range(1, 200)]
+    public int WorkerCount { get; set; } = 20;
+
+    /// <summary>Hangfire queues this process's workers take jobs from; empty means ["default"].</summary>
+    public string[] Queues { get; set; } = [];
+
+    public string[] EffectiveQueues => Queues.Length > 0 ? Queues : ["default"];
+
+    /// <summary>How often an idle worker or the dispatcher looks for work written by another process.</summary>
+    [Range(10, 15000)]
+    public int PollIntervalMilliseconds { get; set; } = 200;
+
+    [Range(1, 5000)]
+    public int DispatchBatchSize { get; set; } = 500;
+
+    public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
+    {
+        if (RetryDelaysSeconds.Any(d => d < 0))
+        {
+            yield return new ValidationResult("Jobs:RetryDelaysSeconds must not hold negative delays.");
+        }
+    }
+}
+
+internal sealed class WorkflowOptions
+{
+    public const string SectionName = "Workflows";
+
+    /// <summary>Statuses (besides failed, busy, no-answer) after which a support ticket is opened.</summary>
+    public string[] TicketStatuses { get; set; } = [];
+
+    private static readonly string[] DestinationFailures = ["failed", "busy", "no-answer"];
+
+    public string[] CanonicalTicketStatuses() =>
+        DestinationFailures.Concat(TicketStatuses.Where(s => !string.IsNullOrWhiteSpace(s)).Select(Calls.CallStatus.Canonical))
+            .Distinct().ToArray();
+}
+
+/// <summary>The statuses that open a ticket, in canonical form, computed once for the hot path.</summary>
+internal sealed record TicketStatuses(string[] Canonical);

@@ -1,0 +1,103 @@
+using Hangfire;
+using Hangfire.AspNetCore;
+using Hangfire.Common;
+using Hangfire.PostgreSql;
+using Hangfire.PostgreSql.Factories;
+using Microsoft.Extensions.Options;
+using WebhookReceiver.Hosting;
+using WebhookReceiver.Integrations;
+using WebhookReceiver.Operators;
+
+namespace WebhookReceiver.Jobs;
+
+internal static class JobsSetup
+{
+    public const string SchemaName = "hangfire";
+
+    public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
+    {
+        var services = builder.Services;
+        services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
+        services.AddOptions<CrmOptions>().BindConfiguration(CrmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton(sp => new TicketStatuses(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value.CanonicalTicketStatuses()));
+        services.AddSingleton<IntegrationSender>();
+        services.AddScoped<CallActionJob>();
+        services.AddSingleton<RetryPolicyFilter>();
+        AddIntegrationClient<CrmOptions>(services, "crm");
+        AddIntegrationClient<TicketOptions>(services, "tickets");
+
+        // Storage, activator and filters are this host's own, registered before AddHangfire so its
+        // static fallbacks (JobStorage.Current, JobActivator.Current, GlobalJobFilters) are never used:
+        // several hosts in one process (tests) must not share them.
+        var connectionString = builder.Configuration.GetConnectionString("Postgres")!;
+        services.AddSingleton<JobStorage>(sp => CreateStorage(connectionString, sp.GetRequiredService<IOptions<JobsOptions>>().Value));
+        services.AddSingleton<JobActivator>(sp => new AspNetCoreJobActivator(sp.GetRequiredService<IServiceScopeFactory>()));
+        services.AddSingleton<IJobFilterProvider>(sp => new JobFilterProviderCollection(
+            new JobFilterAttributeFilterProvider(),
+            new JobFilterCollection
+            {
+                new CaptureCultureAttribute(),
+                new StatisticsHistoryAttribute(),
+                new ContinuationsSupportAttribute(),
+                sp.GetRequiredService<RetryPolicyFilter>(),
+            }));
+        services.AddHangfire(config => config
+            .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
+            .UseSimpleAssemblyNameTypeSerializer()
+            .UseRecommendedSerializerSettings());
+
+        if (builder.Configuration.Role().RunsWorkers())
+        {
+            services.AddHangfireServer((sp, server) =>
+            {
+                var o = sp.GetRequiredService<IOptions<JobsOptions>>().Value;
+                server.WorkerCount = o.WorkerCount;
+                server.Queues = o.EffectiveQueues;
+                // Retries are scheduled jobs: look for due ones every second, not every 15 s.
+                server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
+                server.ShutdownTimeout = TimeSpan.FromSeconds(25);
+            });
+            services.AddHostedService<OutboxDispatcher>();
+        }
+        builder.Services.AddHealthChecks().AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
+        return builder;
+    }
+
+    /// <summary>Hangfire's storage on its own schema in the same database.</summary>
+    public static PostgreSqlStorage CreateStorage(string connectionString, JobsOptions o) => new(
+        new NpgsqlConnectionFactory(connectionString, StorageOptions(o)), StorageOptions(o));
+
+    private static PostgreSqlStorageOptions StorageOptions(JobsOptions o) => new()
+    {
+        SchemaName = SchemaName,
+        // The schema is installed by the migration step (Data/Database.cs), not as a side effect of building the
+        // storage: a process must be able to start (and answer 503) while PostgreSQL is down.
+        PrepareSchemaIfNecessary = false,
+        // Idle workers poll; the dispatcher's enqueue also wakes workers in its own process at once.
+        QueuePollInterval = TimeSpan.FromMilliseconds(o.PollIntervalMilliseconds),
+        // A job whose worker died becomes visible again after this long; sliding keeps long jobs invisible while alive.
+        InvisibilityTimeout = TimeSpan.FromSeconds(o.RecoveryAfterSeconds),
+        UseSlidingInvisibilityTimeout = true,
+        AllowDegradedModeWithoutStorage = false,
+    };
+
+    public static IEndpointRouteBuilder MapJobsDashboard(this IEndpointRouteBuilder app)
+    {
+        app.MapHangfireDashboard("/hangfire", new DashboardOptions
+        {
+            Authorization = [new DashboardAuthorization(app.ServiceProvider.GetRequiredService<OperatorAccess>())],
+            DisplayStorageConnectionString = false,
+            DashboardTitle = "WebhookReceiver jobs",
+            AppPath = null,
+        });
+        return app;
+    }
+
+    private static void AddIntegrationClient<TOptions>(IServiceCollection services, string name)
+        where TOptions : IntegrationOptions =>
+        services.AddHttpClient(name).ConfigureHttpClient((sp, client) =>
+            client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<TOptions>>().Value.TimeoutSeconds));
+}

@@ -1,0 +1,101 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace WebhookReceiver.IntegrationTests.Infrastructure;
+
+/// <summary>What the stub does with one request.</summary>
+public sealed record StubReply(int Status = 200, TimeSpan? Delay = null, TimeSpan? RetryAfter = null, bool AbortAfterApplying = false)
+{
+    public static StubReply Ok => new();
+}
+
+public sealed record StubRequest(
+    string Path, string? CallId, string? IdempotencyKey, string? Authorization, JsonElement Body,
+    DateTimeOffset ReceivedAt, int AnsweredStatus)
+{
+    public DateTimeOffset FinishedAt { get; init; }
+}
+
+/// <summary>
+/// A real HTTP server on a loopback port standing in for the CRM or the ticket system. Replies are scripted
+/// per call ID (default 200); every request is recorded with its timing, so tests can check keys, counts
+/// and that two requests of one call never overlapped.
+/// </summary>
+public sealed class IntegrationStub : IAsyncDisposable
+{
+    private readonly ConcurrentDictionary<string, ConcurrentQueue<StubReply>> _scripts = new();
+    private readonly ConcurrentQueue<StubRequest> _requests = new();
+    private WebApplication? _app;
+
+    public string BaseUrl { get; private set; } = "";
+
+    public IReadOnlyList<StubRequest> Requests => _requests.ToArray();
+
+    public IReadOnlyList<StubRequest> For(string callId) => _requests.Where(r => r.CallId == callId).OrderBy(r => r.ReceivedAt).ToList();
+
+    /// <summary>The next replies for this call, in order; after them, 200.</summary>
+    public void Script(string callId, params StubReply[] replies) => _scripts[callId] = new ConcurrentQueue<StubReply>(replies);
+
+    public async Task StartAsync()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Logging.ClearProviders();
+        _app = builder.Build();
+        _app.MapPost("/{**path}", HandleAsync);
+        await _app.StartAsync();
+        BaseUrl = _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    }
+
+    private async Task HandleAsync(HttpContext context, string path)
+    {
+        var receivedAt = DateTimeOffset.UtcNow;
+        var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
+        var callId = body.TryGetProperty("call_id", out var id) ? id.GetString() : null;
+        var reply = callId is not null && _scripts.TryGetValue(callId, out var queue) && queue.TryDequeue(out var next) ? next : StubReply.Ok;
+        if (reply.Delay is { } delay)
+        {
+            try
+            {
+                await Task.Delay(delay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                // The client gave up (its timeout): the request still counts as received.
+            }
+        }
+        var request = new StubRequest("/" + path, callId, context.Request.Headers["Idempotency-Key"].ToString(),
+            context.Request.Headers.Authorization.ToString(), body, receivedAt, reply.AbortAfterApplying ? 0 : reply.Status)
+        {
+            FinishedAt = DateTimeOffset.UtcNow,
+        };
+        _requests.Enqueue(request);
+        if (reply.AbortAfterApplying)
+        {
+            // Applied on our side, but the caller never gets the answer.
+            context.Abort();
+            return;
+        }
+        if (reply.RetryAfter is { } retryAfter)
+        {
+            context.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+        context.Response.StatusCode = reply.Status;
+        await context.Response.WriteAsJsonAsync(new { ok = reply.Status < 300 });
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_app is not null)
+        {
+            await _app.DisposeAsync();
+        }
+    }
+}
