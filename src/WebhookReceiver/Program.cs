@@ -14,6 +14,7 @@ builder.AddHealth();
 builder.AddOperatorAccess();
 builder.AddWebhooks();
 builder.AddJobs();
+builder.AddCallCreation();
 
 var app = builder.Build();
 

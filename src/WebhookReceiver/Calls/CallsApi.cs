@@ -12,6 +12,7 @@ internal static class CallsApi
         var group = app.MapGroup("/calls").RequireOperator();
         group.MapGet("/{callId}", GetCall);
         group.MapGet("/", ListCalls);
+        group.MapPost("/", CreateCallApi.CreateCall);
         return group;
     }
 

@@ -31,7 +31,9 @@ internal sealed class RetryPolicyFilter(IOptionsMonitor<JobsOptions> options, Np
             var delay = Jitter(TimeSpan.FromSeconds(delays[retries]));
             if (failed.Exception is TransientActionException { RetryAfter: { } retryAfter } && retryAfter > delay)
             {
-                delay = retryAfter;
+                // Hangfire keeps schedule times in whole seconds and may fire up to a second early:
+                // one second more makes sure the remote's Retry-After is never undercut.
+                delay = retryAfter + TimeSpan.FromSeconds(1);
             }
             context.SetJobParameter(RetryCountParameter, retries + 1);
             context.CandidateState = new ScheduledState(delay)

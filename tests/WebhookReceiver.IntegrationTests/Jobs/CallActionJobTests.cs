@@ -117,7 +117,9 @@ public sealed class CallActionJobTests(ReceiverFactory app)
         var requests = app.Crm.For(callId);
         Assert.Equal(2, requests.Count);
         var gap = requests[1].ReceivedAt - requests[0].ReceivedAt;
-        Assert.True(gap >= TimeSpan.FromSeconds(2.9), $"retried after {gap.TotalSeconds:0.00} s, Retry-After said 3 s");
+        var history = await Db.ScalarAsync<string>(app.ConnectionString,
+            "SELECT string_agg(s.name || ' ' || to_char(s.createdat, 'HH24:MI:SS.MS') || ' ' || coalesce(s.reason,''), ' | ' ORDER BY s.id) FROM hangfire.state s JOIN call_actions a ON a.job_id::bigint = s.jobid WHERE a.call_id = $1", callId);
+        Assert.True(gap >= TimeSpan.FromSeconds(3), $"retried after {gap.TotalSeconds:0.00} s, Retry-After said 3 s; {string.Join(", ", requests.Select(r => $"{r.AnsweredStatus}@{r.ReceivedAt:HH:mm:ss.fff}"))}; {history}");
     }
 
     [Fact]
