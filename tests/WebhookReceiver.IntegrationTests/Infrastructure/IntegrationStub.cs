@@ -11,7 +11,8 @@ using Microsoft.Extensions.Logging;
 namespace WebhookReceiver.IntegrationTests.Infrastructure;
 
 /// <summary>What the stub does with one request.</summary>
-public sealed record StubReply(int Status = 200, TimeSpan? Delay = null, TimeSpan? RetryAfter = null, bool AbortAfterApplying = false)
+public sealed record StubReply(
+    int Status = 200, TimeSpan? Delay = null, TimeSpan? RetryAfter = null, bool AbortAfterApplying = false, string? Body = null)
 {
     public static StubReply Ok => new();
 }
@@ -43,6 +44,11 @@ public sealed class IntegrationStub : IAsyncDisposable
     /// <summary>The next replies for this call, in order; after them, 200.</summary>
     public void Script(string callId, params StubReply[] replies) => _scripts[callId] = new ConcurrentQueue<StubReply>(replies);
 
+    /// <summary>The next replies to requests that carry no call_id (MiniVoice's POST /v1/calls), in order.</summary>
+    public void ScriptNext(params StubReply[] replies) => _scripts[AnyCall] = new ConcurrentQueue<StubReply>(replies);
+
+    private const string AnyCall = "*";
+
     public async Task StartAsync()
     {
         var builder = WebApplication.CreateSlimBuilder();
@@ -59,7 +65,7 @@ public sealed class IntegrationStub : IAsyncDisposable
         var receivedAt = DateTimeOffset.UtcNow;
         var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
         var callId = body.TryGetProperty("call_id", out var id) ? id.GetString() : null;
-        var reply = callId is not null && _scripts.TryGetValue(callId, out var queue) && queue.TryDequeue(out var next) ? next : StubReply.Ok;
+        var reply = _scripts.TryGetValue(callId ?? AnyCall, out var queue) && queue.TryDequeue(out var next) ? next : StubReply.Ok;
         if (reply.Delay is { } delay)
         {
             try
@@ -88,6 +94,12 @@ public sealed class IntegrationStub : IAsyncDisposable
             context.Response.Headers.RetryAfter = ((int)retryAfter.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
         }
         context.Response.StatusCode = reply.Status;
+        if (reply.Body is not null)
+        {
+            context.Response.ContentType = "application/json";
+            await context.Response.WriteAsync(reply.Body);
+            return;
+        }
         await context.Response.WriteAsJsonAsync(new { ok = reply.Status < 300 });
     }
 

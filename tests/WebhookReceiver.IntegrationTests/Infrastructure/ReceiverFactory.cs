@@ -22,6 +22,8 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
     internal CapturedLogs Logs { get; } = new();
     public IntegrationStub Crm { get; } = new();
     public IntegrationStub Tickets { get; } = new();
+    public IntegrationStub MiniVoice { get; } = new();
+    public const string MiniVoiceKey = "mv_live_key_for_tests_only_9f8e7d";
     public const string CrmToken = "crm-token-for-tests";
     public const string TicketsToken = "tickets-token-for-tests";
     private readonly Dictionary<string, string?> _settings = new();
@@ -39,6 +41,7 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
     {
         await Crm.StartAsync();
         await Tickets.StartAsync();
+        await MiniVoice.StartAsync();
         ConnectionString = DatabaseOverride ?? await PostgresServer.CreateDatabaseAsync("wr_test");
         _settings["ConnectionStrings:Postgres"] = ConnectionString;
         _settings["Webhooks:SigningSecrets:0"] = Secret;
@@ -51,6 +54,9 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         _settings["Crm:TimeoutSeconds"] = "2";
         _settings["Tickets:BaseUrl"] = Tickets.BaseUrl;
         _settings["Tickets:ApiToken"] = TicketsToken;
+        _settings["MiniVoice:BaseUrl"] = MiniVoice.BaseUrl;
+        _settings["MiniVoice:ApiKey"] = MiniVoiceKey;
+        _settings["MiniVoice:TimeoutSeconds"] = "2";
         // Short retries through configuration, as an operator would set them.
         for (var i = 0; i < 4; i++)
         {
@@ -67,6 +73,7 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         await DisposeAsync();
         await Crm.DisposeAsync();
         await Tickets.DisposeAsync();
+        await MiniVoice.DisposeAsync();
         if (DatabaseOverride is null && ConnectionString.Length > 0)
         {
             await PostgresServer.DropDatabaseAsync(ConnectionString);
