@@ -12,9 +12,11 @@ RUN dotnet publish src/WebhookReceiver/WebhookReceiver.csproj -c Release --no-re
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app
 COPY --from=build /app ./
-ENV ASPNETCORE_URLS=http://+:8080 \
+ENV ASPNETCORE_HTTP_PORTS=8080 \
     ASPNETCORE_ENVIRONMENT=Production \
     DOTNET_gcServer=0
 EXPOSE 8080
 USER $APP_UID
+# The app probes itself (the runtime image has no curl or wget).
+HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 CMD ["dotnet", "WebhookReceiver.dll", "healthcheck"]
 ENTRYPOINT ["dotnet", "WebhookReceiver.dll"]

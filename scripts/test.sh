@@ -48,6 +48,10 @@ else
 fi
 
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"   # stale TRX files would be counted otherwise
+
+# The multi-process tests run the published app, as a deployment would.
+dotnet publish src/WebhookReceiver/WebhookReceiver.csproj -c Release -o "$RESULTS/app" --nologo -v quiet
+export WEBHOOKRECEIVER_APP_DIR=$RESULTS/app
 rc=0
 dotnet test WebhookReceiver.sln -c Release --logger "trx;LogFilePrefix=results" \
   --results-directory "$RESULTS" "$@" || rc=$?

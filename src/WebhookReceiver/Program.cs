@@ -5,6 +5,11 @@ using WebhookReceiver.Jobs;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
+if (args is ["healthcheck", ..])
+{
+    return await HealthProbe.RunAsync();
+}
+
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRootAppSettings();
 builder.AddLogging();
@@ -22,7 +27,7 @@ if (args is ["migrate", ..])
 {
     // `dotnet WebhookReceiver.dll migrate`: apply the schema (ours and Hangfire's) and exit.
     await Database.MigrateAsync(app.Services);
-    return;
+    return 0;
 }
 
 app.UseExceptionHandler();
@@ -39,6 +44,7 @@ if (builder.Configuration.Role().ServesApi())
 
 app.LogStartup();
 await app.RunAsync();
+return 0;
 
 /// <summary>Entry point, public for WebApplicationFactory.</summary>
 public partial class Program;

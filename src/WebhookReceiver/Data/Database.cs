@@ -41,14 +41,30 @@ internal static class Database
         return builder;
     }
 
+    // Any constant shared by every process of this service: "one migrator at a time".
+    private const long MigrationLockKey = 0x5745_4248_4f4f_4b31; // "WEBHOOK1"
+
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        // EF Core takes a database-wide migration lock, so concurrent starts apply each migration once.
-        await db.Database.MigrateAsync(cancellationToken);
-        // Hangfire's own schema: Hangfire.PostgreSql's installer creates or upgrades it (under its own lock).
         await using var connection = await scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
-        Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, Jobs.JobsSetup.SchemaName);
+        // Processes starting together against one database take turns: CREATE SCHEMA IF NOT EXISTS and
+        // friends are not safe under concurrency (seen here: 23505 on pg_namespace when two processes started).
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+        try
+        {
+            await db.Database.MigrateAsync(cancellationToken);
+            // Hangfire's own schema: Hangfire.PostgreSql's installer creates or upgrades it.
+            Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, Jobs.JobsSetup.SchemaName);
+        }
+        finally
+        {
+            await using var release = new NpgsqlCommand($"SELECT pg_advisory_unlock({MigrationLockKey})", connection);
+            await release.ExecuteNonQueryAsync(CancellationToken.None);
+        }
     }
 }

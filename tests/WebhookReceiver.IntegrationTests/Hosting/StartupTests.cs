@@ -55,3 +55,31 @@ public sealed class StartupTests
         }
     }
 }
+
+public sealed class RoleTests
+{
+    [Theory]
+    [InlineData("/webhooks/minivoice", "POST")]
+    [InlineData("/calls", "GET")]
+    [InlineData("/hangfire", "GET")]
+    public async Task A_worker_process_serves_only_health(string path, string method)
+    {
+        var app = new CustomReceiverFactory(null, new Dictionary<string, string?> { ["Role"] = "worker" });
+        await app.InitializeAsync();
+        try
+        {
+            using var client = app.CreateClient();
+            using var request = new HttpRequestMessage(new HttpMethod(method), path);
+
+            using var response = await client.SendAsync(request);
+            using var live = await client.GetAsync(new Uri("/health/live", UriKind.Relative));
+
+            Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, live.StatusCode);
+        }
+        finally
+        {
+            await ((IAsyncLifetime)app).DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,118 @@
+using System.Net;
+using System.Text;
+using WebhookReceiver.IntegrationTests.Infrastructure;
+using Xunit.Abstractions;
+
+namespace WebhookReceiver.IntegrationTests.Deployment;
+
+/// <summary>Several identical processes on one PostgreSQL: each effect once, and a killed process loses nothing.</summary>
+public sealed class ScaleOutTests(ITestOutputHelper output)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 5, 29, 12, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Two_processes_share_500_events_each_action_succeeds_once_and_a_killed_process_work_is_finished_by_the_other()
+    {
+        var database = await PostgresServer.CreateDatabaseAsync("wr_scale");
+        await using var crm = new IntegrationStub();
+        await using var tickets = new IntegrationStub();
+        await crm.StartAsync();
+        await tickets.StartAsync();
+        var secret = StandardWebhookSigner.NewSecret();
+        var environment = new Dictionary<string, string?>
+        {
+            ["ConnectionStrings__Postgres"] = database,
+            ["Webhooks__SigningSecrets__0"] = secret,
+            ["Crm__BaseUrl"] = crm.BaseUrl,
+            ["Tickets__BaseUrl"] = tickets.BaseUrl,
+            ["Jobs__WorkerCount"] = "4",
+            ["Jobs__RecoveryAfterSeconds"] = "5",
+            ["Jobs__RetryDelaysSeconds__0"] = "1",
+            ["Jobs__RetryDelaysSeconds__1"] = "1",
+            ["Logging__Console"] = "false",
+        };
+        try
+        {
+            // Both start at once against an empty database: migrations must serialise.
+            var starting = new[] { AppProcess.StartAsync(environment), AppProcess.StartAsync(environment) };
+            await using var a = await starting[0];
+            await using var b = await starting[1];
+
+            // Every CRM and ticket call takes a little while, so the kill below lands mid-run.
+            var calls = Enumerable.Range(0, 500).Select(i => (Id: MiniVoiceEvents.NewCallId(), Status: i % 2 == 0 ? "completed" : "busy")).ToList();
+            foreach (var call in calls)
+            {
+                crm.Script(call.Id, new StubReply(Delay: TimeSpan.FromMilliseconds(25)));
+            }
+            var statuses = await SendAllAsync(calls, [a, b], secret);
+            Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
+
+            const int expected = 500 + 250; // a crm.sync per call, a ticket per busy call
+            await Eventually.WaitAsync(() => crm.Requests.Count + tickets.Requests.Count >= 150, TimeSpan.FromSeconds(60), "work to be under way");
+            a.Kill();
+            var doneAtKill = crm.Requests.Count + tickets.Requests.Count;
+
+            await Eventually.WaitAsync(async () => await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE state = 'succeeded'") == expected,
+                TimeSpan.FromSeconds(90), $"all {expected} actions to succeed after the kill");
+
+            var delivered = crm.Requests.Concat(tickets.Requests).ToList();
+            var keys = delivered.Select(r => r.IdempotencyKey).Distinct().Count();
+            var repeats = delivered.Count - keys;
+            output.WriteLine($"{expected} actions; {doneAtKill} requests done when process A was killed; {delivered.Count} requests in all, " +
+                             $"{keys} distinct Idempotency-Keys, {repeats} repeats of a request whose answer the killed process never recorded");
+            Assert.Equal(expected, keys);
+            Assert.Equal(expected, await Db.CountAsync(database, "SELECT count(*) FROM call_actions"));
+            Assert.Equal(250, tickets.Requests.Select(r => r.CallId).Distinct().Count());
+            // Only requests in flight in the killed process can repeat (4 workers there).
+            Assert.InRange(repeats, 0, 4);
+            Assert.False(b.HasExited, b.RecentOutput);
+        }
+        finally
+        {
+            await PostgresServer.DropDatabaseAsync(database);
+        }
+    }
+
+    private static async Task<HttpStatusCode[]> SendAllAsync(List<(string Id, string Status)> calls, AppProcess[] apps, string secret)
+    {
+        var clients = apps.Select(app => app.CreateClient()).ToArray();
+        try
+        {
+            using var gate = new SemaphoreSlim(16);
+            return await Task.WhenAll(calls.Select(async (call, i) =>
+            {
+                await gate.WaitAsync();
+                try
+                {
+                    var body = Encoding.UTF8.GetBytes(MiniVoiceEvents.Event(call.Id, "call." + call.Status, call.Status, T0));
+                    using var request = SignedRequest(body, secret);
+                    using var response = await clients[i % clients.Length].SendAsync(request);
+                    return response.StatusCode;
+                }
+                finally
+                {
+                    gate.Release();
+                }
+            }));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                client.Dispose();
+            }
+        }
+    }
+
+    private static HttpRequestMessage SignedRequest(byte[] body, string secret)
+    {
+        var id = "msg_" + Guid.NewGuid().ToString("N");
+        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/minivoice") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", ts.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", StandardWebhookSigner.Sign(secret, id, ts, body));
+        return request;
+    }
+}

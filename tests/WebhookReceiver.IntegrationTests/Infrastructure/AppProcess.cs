@@ -1,0 +1,111 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace WebhookReceiver.IntegrationTests.Infrastructure;
+
+/// <summary>
+/// The app as its own OS process on a loopback port (real Kestrel, not WebApplicationFactory). Runs the
+/// published output named by WEBHOOKRECEIVER_APP_DIR (scripts/test.sh publishes it), else the build copy
+/// beside the tests.
+/// </summary>
+internal sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly ConcurrentQueue<string> _output = new();
+
+    private AppProcess(Process process, Uri baseAddress)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+    }
+
+    public Uri BaseAddress { get; }
+    public bool HasExited => _process.HasExited;
+    public string RecentOutput => string.Join('\n', _output.TakeLast(40));
+
+    public static string AppDirectory =>
+        Environment.GetEnvironmentVariable("WEBHOOKRECEIVER_APP_DIR") is { Length: > 0 } dir ? dir : AppContext.BaseDirectory;
+
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment)
+    {
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", ["WebhookReceiver.dll"])
+        {
+            WorkingDirectory = AppDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start)!;
+        var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
+        process.OutputDataReceived += (_, e) => app.Keep(e.Data);
+        process.ErrorDataReceived += (_, e) => app.Keep(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await app.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        return app;
+    }
+
+    public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
+
+    /// <summary>SIGKILL: no shutdown code runs, as in a crash or an OOM kill.</summary>
+    public void Kill() => _process.Kill(entireProcessTree: true);
+
+    private void Keep(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        _output.Enqueue(line);
+        while (_output.Count > 200)
+        {
+            _output.TryDequeue(out _);
+        }
+    }
+
+    private async Task WaitReadyAsync(TimeSpan timeout)
+    {
+        using var client = CreateClient();
+        await Eventually.WaitAsync(async () =>
+        {
+            if (_process.HasExited)
+            {
+                Assert.Fail($"the app exited with {_process.ExitCode}: {RecentOutput}");
+            }
+            try
+            {
+                using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                return response.IsSuccessStatusCode;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, timeout, $"the app on {BaseAddress} to be ready");
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+    }
+}
