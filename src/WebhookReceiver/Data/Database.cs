@@ -33,6 +33,11 @@ internal static class Database
         {
             csb.Timeout = 5;
         }
+        // Returning a connection to the pool otherwise costs a reset round of RESET ALL, UNLISTEN,
+        // pg_advisory_unlock_all() and friends on the next command: measured here, a third of the hot path's
+        // PostgreSQL CPU. Nothing here leaves session state behind (the jobs' advisory locks are released in
+        // finally blocks, and die with a broken connection).
+        csb.NoResetOnClose = true;
         csb.ApplicationName ??= "webhookreceiver";
         var dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
         builder.Services.AddSingleton(dataSource);

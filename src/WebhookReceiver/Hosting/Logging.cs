@@ -39,8 +39,10 @@ internal static class Logging
             o.Logger = app.ApplicationServices.GetRequiredService<Serilog.ILogger>();
             // Only the path: query strings of operator endpoints may carry phone numbers or customer IDs.
             o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
-            o.GetLevel = (ctx, _, ex) => ex is not null || ctx.Response.StatusCode >= 500
-                ? Serilog.Events.LogEventLevel.Error
+            o.GetLevel = (ctx, _, ex) => ex is not null || ctx.Response.StatusCode >= 500 ? Serilog.Events.LogEventLevel.Error
+                // An acknowledged webhook is recorded in PostgreSQL with its arrival time; a log line per event
+                // would only cost the hot path (thousands a second). Refusals and everything else stay visible.
+                : ctx.Response.StatusCode < 300 && ctx.Request.Path.StartsWithSegments("/webhooks") ? Serilog.Events.LogEventLevel.Debug
                 : Serilog.Events.LogEventLevel.Information;
         });
 }

@@ -12,18 +12,41 @@ internal sealed record IngestResult(
     bool Duplicate, long EventId, bool OutOfOrder, string? CallStatus, bool CallIsFinal, bool BecameFinal, int ActionsCreated);
 
 /// <summary>
-/// The hot path's only database work: one call of wr_ingest_event (Data/Sql), one round trip, one commit.
-/// The statement text lives here once so benchmarks can issue exactly what the service issues.
+/// The hot path's only database work: wr_ingest_event (Data/Sql) once per event. Several events go to
+/// PostgreSQL as one batch: one round trip and one commit (the batch is PostgreSQL's implicit transaction,
+/// so it is all or nothing). The statement text lives in one file, which the benchmark reads too.
 /// </summary>
 internal sealed class IngestStore(NpgsqlDataSource dataSource)
 {
-    public const string Sql =
-        "SELECT result, event_id, out_of_order, call_status, call_is_final, became_final, actions_created " +
-        "FROM wr_ingest_event($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)";
+    /// <summary>Data/Sql/ingest_event.call.sql: bench/run.sh builds its pgbench script from the same file.</summary>
+    public static readonly string Sql = Data.Sql.SqlScripts.Read("ingest_event.call.sql");
 
-    public async Task<IngestResult> IngestAsync(IngestCommand c, CancellationToken cancellationToken)
+    /// <summary>Stores the events atomically; on any error nothing of the batch is committed.</summary>
+    public async Task<IngestResult[]> IngestAsync(IReadOnlyList<IngestCommand> commands, CancellationToken cancellationToken)
     {
-        await using var command = dataSource.CreateCommand(Sql);
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var batch = new NpgsqlBatch(connection);
+        foreach (var c in commands)
+        {
+            batch.BatchCommands.Add(Command(c));
+        }
+        var results = new IngestResult[commands.Count];
+        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+        for (var i = 0; i < results.Length; i++)
+        {
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                throw new InvalidOperationException("wr_ingest_event returned no row");
+            }
+            results[i] = Read(reader);
+            await reader.NextResultAsync(cancellationToken);
+        }
+        return results;
+    }
+
+    private static NpgsqlBatchCommand Command(IngestCommand c)
+    {
+        var command = new NpgsqlBatchCommand(Sql);
         var p = command.Parameters;
         p.Add(new NpgsqlParameter<string> { TypedValue = c.Identity });
         p.Add(Text(c.WebhookId));
@@ -39,21 +62,17 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
         p.Add(Text(c.To));
         p.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = c.RawBody, NpgsqlDbType = NpgsqlDbType.Bytea });
         p.Add(new NpgsqlParameter<string[]> { TypedValue = c.TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            throw new InvalidOperationException("wr_ingest_event returned no row");
-        }
-        return new IngestResult(
-            Duplicate: reader.GetString(0) == "duplicate",
-            EventId: reader.GetInt64(1),
-            OutOfOrder: reader.GetBoolean(2),
-            CallStatus: reader.IsDBNull(3) ? null : reader.GetString(3),
-            CallIsFinal: reader.GetBoolean(4),
-            BecameFinal: reader.GetBoolean(5),
-            ActionsCreated: reader.GetInt32(6));
+        return command;
     }
+
+    private static IngestResult Read(NpgsqlDataReader reader) => new(
+        Duplicate: reader.GetString(0) == "duplicate",
+        EventId: reader.GetInt64(1),
+        OutOfOrder: reader.GetBoolean(2),
+        CallStatus: reader.IsDBNull(3) ? null : reader.GetString(3),
+        CallIsFinal: reader.GetBoolean(4),
+        BecameFinal: reader.GetBoolean(5),
+        ActionsCreated: reader.GetInt32(6));
 
     private static NpgsqlParameter Text(string? value) =>
         new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };

@@ -28,6 +28,18 @@ internal sealed class WebhookOptions : IValidatableObject
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 5;
 
+    /// <summary>Connections that store events concurrently, each committing a batch at a time.</summary>
+    [Range(1, 64)]
+    public int IngestWriters { get; set; } = 4;
+
+    /// <summary>Most events one commit may hold.</summary>
+    [Range(1, 1000)]
+    public int IngestBatchSize { get; set; } = 64;
+
+    /// <summary>Events waiting for a writer beyond this are answered 503 (PostgreSQL cannot keep up).</summary>
+    [Range(1, 1_000_000)]
+    public int IngestQueueLimit { get; set; } = 10_000;
+
     public IEnumerable<string> ConfiguredSecrets => SigningSecrets.Where(s => !string.IsNullOrWhiteSpace(s));
 
     public bool HasAuthentication => ConfiguredSecrets.Any() || BasicAuth.IsConfigured;

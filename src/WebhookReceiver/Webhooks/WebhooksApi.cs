@@ -12,6 +12,7 @@ namespace WebhookReceiver.Webhooks;
 internal static class WebhooksApi
 {
     private static readonly JsonDocumentOptions JsonOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
+    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
 
     public static IHostApplicationBuilder AddWebhooks(this IHostApplicationBuilder builder)
     {
@@ -21,6 +22,8 @@ internal static class WebhooksApi
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddSingleton<IngestStore>();
+        builder.Services.AddSingleton<IngestWriter>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
         builder.Services.AddSingleton<QuarantineStore>();
         builder.Services.AddSingleton<WebhookMetrics>();
         return builder;
@@ -37,7 +40,7 @@ internal static class WebhooksApi
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Receive(
         HttpContext context, IOptions<WebhookOptions> options, WebhookAuthenticator authenticator,
-        IValidator<WebhookPayload> validator, IngestStore store, QuarantineStore quarantine, WebhookMetrics metrics,
+        IValidator<WebhookPayload> validator, IngestWriter store, QuarantineStore quarantine, WebhookMetrics metrics,
         TicketStatuses ticketStatuses, OutboxSignal outbox, IDiagnosticContext diagnostics, ILogger<WebhookLog> logger,
         CancellationToken cancellationToken)
     {
@@ -81,15 +84,14 @@ internal static class WebhooksApi
             var work = new WorkRouting(ticketStatuses, outbox);
             return await Store(context, payload!, body, store, work, metrics, diagnostics, logger, cancellationToken);
         }
-        catch (PostgresException ex) when (ex.SqlState is PostgresErrorCodes.UntranslatableCharacter
-                                               or PostgresErrorCodes.CharacterNotInRepertoire
-                                               or PostgresErrorCodes.InvalidTextRepresentation)
+        catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))
         {
-            // Valid JSON that PostgreSQL's jsonb cannot hold (e.g. \u0000): the sender's data, not our outage.
-            var fields = new Dictionary<string, string[]> { ["body"] = ["contains text PostgreSQL cannot store (such as \\u0000)"] };
+            // Class 22, data exception: valid JSON that PostgreSQL cannot hold (a \u0000, a number past numeric's
+            // range). The sender's data, not our outage: a 503 would have it retried forever.
+            var fields = new Dictionary<string, string[]> { ["body"] = [$"holds a value PostgreSQL cannot store ({ex.MessageText})"] };
             return await Refuse(context, body, "unstorable_text", fields, quarantine, metrics, logger, cancellationToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IngestOverloadedException)
         {
             metrics.Received("unavailable");
             logger.LogError("Webhook not stored, database unavailable: {Error}", ex.Message);
@@ -102,14 +104,21 @@ internal static class WebhooksApi
     private static (WebhookPayload? Payload, (string Reason, Dictionary<string, string[]> Fields)? Errors) Parse(
         byte[] body, IHeaderDictionary headers, IValidator<WebhookPayload> validator)
     {
+        // JSON text is UTF-8; the parser does not check inside strings, so check it all here.
+        if (!System.Text.Unicode.Utf8.IsValid(body))
+        {
+            return (null, ("invalid_json", new() { ["body"] = ["is not valid UTF-8"] }));
+        }
         WebhookPayload payload;
         try
         {
-            using var document = JsonDocument.Parse(body, JsonOptions);
+            // RFC 8259 lets a parser ignore a byte order mark; the stored raw body keeps it.
+            using var document = JsonDocument.Parse(body.AsMemory(body.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0), JsonOptions);
             payload = WebhookPayloadReader.Read(document.RootElement);
         }
-        catch (JsonException ex)
+        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
         {
+            // InvalidOperationException: a string that cannot be read as text, such as a lone "\ud800" escape.
             return (null, ("invalid_json", new() { ["body"] = [$"is not valid JSON: {ex.Message}"] }));
         }
         if (payload.ShapeErrors is [{ Field: "body" } notAnObject])
@@ -131,7 +140,7 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Store(
-        HttpContext context, WebhookPayload payload, byte[] body, IngestStore store, WorkRouting work, WebhookMetrics metrics,
+        HttpContext context, WebhookPayload payload, byte[] body, IngestWriter store, WorkRouting work, WebhookMetrics metrics,
         IDiagnosticContext diagnostics, ILogger logger, CancellationToken cancellationToken)
     {
         var callId = payload.CallId!;
@@ -141,7 +150,7 @@ internal static class WebhooksApi
         var result = await store.IngestAsync(new IngestCommand(
             EventIdentity.For(webhookId, callId, payload.Event!, payload.CreatedAt!.Value), webhookId, callId, payload.Event!,
             status, CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body, work.TicketStatuses.Canonical), cancellationToken);
+            payload.Direction, payload.From, payload.To, body, work.TicketStatuses.Canonical));
 
         if (result.Duplicate)
         {

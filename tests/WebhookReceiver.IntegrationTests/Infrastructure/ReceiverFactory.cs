@@ -64,6 +64,8 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         }
         _settings["Jobs:RecoveryAfterSeconds"] = "10";
         _settings["Logging:Console"] = "false";
+        // Capture Debug too: acknowledged webhooks are logged at Debug, and their lines must carry CallId as well.
+        _settings["Serilog:MinimumLevel:Default"] = "Debug";
         Configure(_settings);
         StartServer();
     }

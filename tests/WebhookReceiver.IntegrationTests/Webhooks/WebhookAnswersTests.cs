@@ -158,6 +158,26 @@ public sealed class WebhookAnswersTests(ReceiverFactory app)
         Assert.Equal(0, await Db.CountAsync(app.ConnectionString, "SELECT count(*) FROM calls WHERE id = $1", callId));
     }
 
+    [Fact]
+    public async Task An_unstorable_event_in_a_concurrent_burst_is_refused_alone_and_the_others_are_stored()
+    {
+        var good = Enumerable.Range(0, 40).Select(_ => MiniVoiceEvents.NewCallId()).ToList();
+        var badCallId = MiniVoiceEvents.NewCallId();
+        var bodies = good.Select(id => MiniVoiceEvents.Event(id, "call.completed", "completed", T0))
+            .Append(MiniVoiceEvents.Event(badCallId, "call.ringing", "ringing", T0, variables: new { note = "a\u0000b" }));
+
+        var responses = await Task.WhenAll(bodies.Select(b => app.PostSignedAsync(b)));
+
+        Assert.Equal(40, responses.Count(r => r.StatusCode == HttpStatusCode.Accepted));
+        Assert.Single(responses, r => r.StatusCode == HttpStatusCode.BadRequest);
+        Assert.Equal(40, await Db.CountAsync(app.ConnectionString, "SELECT count(*) FROM calls WHERE id = ANY($1)", (object)good.ToArray()));
+        Assert.Equal(0, await Db.CountAsync(app.ConnectionString, "SELECT count(*) FROM calls WHERE id = $1", badCallId));
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+
     [Theory]
     [InlineData("text/plain")]
     [InlineData("application/x-www-form-urlencoded")]

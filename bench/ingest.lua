@@ -1,0 +1,32 @@
+-- wrk: POST a unique MiniVoice event per request, authenticated with HTTP Basic
+-- (bench/run.sh passes the whole header value in BENCH_AUTHORIZATION).
+-- Half the events are final (they create background work), a quarter of those are destination failures.
+local counter = 0
+local thread_id = 0
+local authorization = os.getenv("BENCH_AUTHORIZATION") or "Basic YmVuY2g6YmVuY2g="
+
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+end
+
+local headers
+
+function init(args)
+  math.randomseed(os.time() + tid * 7919)
+  prefix = string.format("%d%06d", os.time(), math.random(0, 999999))
+  headers = { ["Content-Type"] = "application/json", ["Authorization"] = authorization }
+end
+
+local statuses = { "ringing", "in-progress", "completed", "busy" }
+
+request = function()
+  counter = counter + 1
+  local status = statuses[(counter % 4) + 1]
+  local body = string.format(
+    '{"event":"call.%s","created_at":"2026-05-29T12:%02d:%02dZ","call":{"id":"call_b%s_%d_%d","customer_id":"cust_123",' ..
+    '"application_id":"app_123","status":"%s","direction":"inbound","from":"+15551230001","to":"+15551230002"},' ..
+    '"variables":{"order":"B2"},"data":{}}',
+    status:gsub("-", "_"), counter % 60, counter % 60, prefix, tid, counter, status)
+  return wrk.format("POST", "/webhooks/minivoice", headers, body)
+end
