@@ -62,8 +62,10 @@ EOF
 
   # First free port from 55432 up (bash /dev/tcp connect succeeds => port taken). Chosen per start
   # so a restarted DIR does not collide with something that grabbed its old port.
-  port=55432
+  # PG_LOCAL_PORT pins the port (an outage test restarts the server where its clients expect it).
+  port=${PG_LOCAL_PORT:-55432}
   while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+    [[ -z ${PG_LOCAL_PORT:-} ]] || { echo "pg-local: port $port is taken" >&2; exit 1; }
     port=$((port + 1)); (( port < 55632 )) || { echo "pg-local: no free port" >&2; exit 1; }
   done
 

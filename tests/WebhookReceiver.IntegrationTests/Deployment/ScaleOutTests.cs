@@ -53,7 +53,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             var doneAtKill = crm.Requests.Count + tickets.Requests.Count;
 
             await Eventually.WaitAsync(async () => await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE state = 'succeeded'") == expected,
-                TimeSpan.FromSeconds(90), $"all {expected} actions to succeed after the kill");
+                TimeSpan.FromSeconds(90), $"all {expected} actions to succeed after the kill", () => Actions.DescribeAsync(database));
 
             var delivered = crm.Requests.Concat(tickets.Requests).ToList();
             var keys = delivered.Select(r => r.IdempotencyKey).Distinct().Count();
@@ -85,7 +85,7 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 try
                 {
                     var body = Encoding.UTF8.GetBytes(MiniVoiceEvents.Event(call.Id, "call." + call.Status, call.Status, T0));
-                    using var request = SignedRequest(body, secret);
+                    using var request = StandardWebhookSigner.Request(body, secret);
                     using var response = await clients[i % clients.Length].SendAsync(request);
                     return response.StatusCode;
                 }
@@ -102,17 +102,5 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
                 client.Dispose();
             }
         }
-    }
-
-    private static HttpRequestMessage SignedRequest(byte[] body, string secret)
-    {
-        var id = "msg_" + Guid.NewGuid().ToString("N");
-        var ts = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
-        var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/minivoice") { Content = new ByteArrayContent(body) };
-        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
-        request.Headers.Add("webhook-id", id);
-        request.Headers.Add("webhook-timestamp", ts.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        request.Headers.Add("webhook-signature", StandardWebhookSigner.Sign(secret, id, ts, body));
-        return request;
     }
 }
