@@ -49,10 +49,11 @@ public sealed class IntegrationStub : IAsyncDisposable
 
     private const string AnyCall = "*";
 
-    public async Task StartAsync()
+    /// <param name="port">0 for any free port; a fixed one to come up where a client already points.</param>
+    public async Task StartAsync(int port = 0)
     {
         var builder = WebApplication.CreateSlimBuilder();
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
         builder.Logging.ClearProviders();
         _app = builder.Build();
         _app.MapPost("/{**path}", HandleAsync);
