@@ -30,3 +30,13 @@ request = function()
     status:gsub("-", "_"), counter % 60, counter % 60, prefix, tid, counter, status)
   return wrk.format("POST", "/webhooks/minivoice", headers, body)
 end
+
+-- BENCH_LIMIT: stop each thread after that many answers (a fixed-size burst instead of a duration).
+local limit = tonumber(os.getenv("BENCH_LIMIT") or "0")
+local answered = 0
+function response(status, headers, body)
+  answered = answered + 1
+  if limit > 0 and answered >= limit then
+    wrk.thread:stop()
+  end
+end

@@ -81,6 +81,10 @@ internal static class JobsSetup
         // A job whose worker died becomes visible again after this long; sliding keeps long jobs invisible while alive.
         InvisibilityTimeout = TimeSpan.FromSeconds(o.RecoveryAfterSeconds),
         UseSlidingInvisibilityTimeout = true,
+        // Hangfire's distributed locks (a job's state lock among them) are rows; one left by a killed process
+        // blocks its jobs until this expires. The default of 10 minutes kept jobs of a SIGKILLed process
+        // stuck in Enqueued/Processing in the crash test; every lock here is held for milliseconds.
+        DistributedLockTimeout = TimeSpan.FromSeconds(o.RecoveryAfterSeconds),
         AllowDegradedModeWithoutStorage = false,
     };
 

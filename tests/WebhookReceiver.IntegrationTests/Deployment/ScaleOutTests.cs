@@ -13,25 +13,8 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     [Fact]
     public async Task Two_processes_share_500_events_each_action_succeeds_once_and_a_killed_process_work_is_finished_by_the_other()
     {
-        var database = await PostgresServer.CreateDatabaseAsync("wr_scale");
-        await using var crm = new IntegrationStub();
-        await using var tickets = new IntegrationStub();
-        await crm.StartAsync();
-        await tickets.StartAsync();
-        var secret = StandardWebhookSigner.NewSecret();
-        var environment = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings__Postgres"] = database,
-            ["Webhooks__SigningSecrets__0"] = secret,
-            ["Crm__BaseUrl"] = crm.BaseUrl,
-            ["Tickets__BaseUrl"] = tickets.BaseUrl,
-            ["Jobs__WorkerCount"] = "4",
-            ["Jobs__RecoveryAfterSeconds"] = "5",
-            ["Jobs__RetryDelaysSeconds__0"] = "1",
-            ["Jobs__RetryDelaysSeconds__1"] = "1",
-            ["Logging__Console"] = "false",
-        };
-        try
+        await using var rig = await ProcessRig.CreateAsync("wr_scale", workerCount: 4);
+        var (database, crm, tickets, secret, environment) = (rig.Database, rig.Crm, rig.Tickets, rig.Secret, rig.Environment);
         {
             // Both start at once against an empty database: migrations must serialise.
             var starting = new[] { AppProcess.StartAsync(environment), AppProcess.StartAsync(environment) };
@@ -66,10 +49,6 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
             // Only requests in flight in the killed process can repeat (4 workers there).
             Assert.InRange(repeats, 0, 4);
             Assert.False(b.HasExited, b.RecentOutput);
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(database);
         }
     }
 

@@ -28,25 +28,8 @@ public sealed class CrashConsistencyTests(ITestOutputHelper output)
 
     private async Task RoundAsync(int round, Random random)
     {
-        var database = await PostgresServer.CreateDatabaseAsync("wr_crash");
-        await using var crm = new IntegrationStub();
-        await using var tickets = new IntegrationStub();
-        await crm.StartAsync();
-        await tickets.StartAsync();
-        var secret = StandardWebhookSigner.NewSecret();
-        var environment = new Dictionary<string, string?>
-        {
-            ["ConnectionStrings__Postgres"] = database,
-            ["Webhooks__SigningSecrets__0"] = secret,
-            ["Crm__BaseUrl"] = crm.BaseUrl,
-            ["Tickets__BaseUrl"] = tickets.BaseUrl,
-            ["Jobs__WorkerCount"] = "8",
-            ["Jobs__RecoveryAfterSeconds"] = "5",
-            ["Jobs__RetryDelaysSeconds__0"] = "1",
-            ["Jobs__RetryDelaysSeconds__1"] = "1",
-            ["Logging__Console"] = "false",
-        };
-        try
+        await using var rig = await ProcessRig.CreateAsync("wr_crash", workerCount: 8);
+        var (database, crm, tickets, secret, environment) = (rig.Database, rig.Crm, rig.Tickets, rig.Secret, rig.Environment);
         {
             // 1 000 calls, each a ringing then a final event: 2 000 signed events, 16 at a time.
             var calls = Enumerable.Range(0, 1000).Select(i => (Id: MiniVoiceEvents.NewCallId(), Final: Finals[i % Finals.Length])).ToList();
@@ -93,10 +76,6 @@ public sealed class CrashConsistencyTests(ITestOutputHelper output)
             Assert.Equal(failedCalls, await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE action = 'ticket.create'"));
             Assert.Equal(failedCalls, ticketKeys);
             Assert.Equal(failedCalls, tickets.Requests.Select(q => q.CallId).Distinct().Count());
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(database);
         }
     }
 
