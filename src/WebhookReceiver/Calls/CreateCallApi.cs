@@ -32,9 +32,20 @@ internal static class CreateCallApi
     }
 
     public static async Task<Results<Created<CallSummary>, ValidationProblem, ProblemHttpResult>> CreateCall(
-        CreateCallBody body, IValidator<CreateCallBody> validator, IOptions<MiniVoiceOptions> options, MiniVoiceClient miniVoice,
+        HttpRequest request, IValidator<CreateCallBody> validator, IOptions<MiniVoiceOptions> options, MiniVoiceClient miniVoice,
         CreatedCallStore store, AppDbContext db, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
     {
+        CreateCallBody body;
+        try
+        {
+            using var document = await System.Text.Json.JsonDocument.ParseAsync(request.Body, cancellationToken: cancellationToken);
+            body = CreateCallBody.Read(document.RootElement);
+        }
+        catch (System.Text.Json.JsonException ex)
+        {
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["body"] = [$"is not valid JSON: {ex.Message}"] },
+                title: "The call request is invalid.");
+        }
         var validation = await validator.ValidateAsync(body, cancellationToken);
         if (!validation.IsValid)
         {

@@ -133,11 +133,16 @@ public sealed class CreateCallTests(ReceiverFactory app)
     [Theory]
     [InlineData("{\"from\":\"abc\",\"to\":\"+15551230002\"}", "from")]
     [InlineData("{\"from\":\"+15551230001\"}", "to")]
+    [InlineData("{\"from\":\"+15551230001\",\"to\":\"+15551230002\",\"record\":\"yes\"}", "record")]
+    [InlineData("{\"from\":15551230001,\"to\":\"+15551230002\"}", "from")]
+    [InlineData("{\"from\":\"+15551230001\",", "body")]
     public async Task An_invalid_request_is_a_400_naming_the_field_and_never_reaches_minivoice(string json, string field)
     {
         var before = app.MiniVoice.Requests.Count;
 
-        using var response = await PostCall(JsonNode.Parse(json)!);
+        using var client = app.CreateClient();
+        using var content = new StringContent(json, System.Text.Encoding.UTF8, "application/json");
+        using var response = await client.PostAsync(new Uri("/calls", UriKind.Relative), content);
 
         Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
         Assert.True((await response.JsonAsync()).GetProperty("errors").TryGetProperty(field, out _));
