@@ -26,6 +26,7 @@ internal static class WebhooksApi
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
         builder.Services.AddSingleton<QuarantineStore>();
         builder.Services.AddSingleton<WebhookMetrics>();
+        builder.Services.AddSingleton<WebhookEdge>();
         return builder;
     }
 
@@ -39,13 +40,11 @@ internal static class WebhooksApi
     internal sealed record Answer(string Status, string CallId, long EventId);
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Receive(
-        HttpContext context, IOptions<WebhookOptions> options, WebhookAuthenticator authenticator,
-        IValidator<WebhookPayload> validator, IngestWriter store, QuarantineStore quarantine, WebhookMetrics metrics,
-        TicketStatuses ticketStatuses, OutboxSignal outbox, IDiagnosticContext diagnostics, ILogger<WebhookLog> logger,
-        CancellationToken cancellationToken)
+        HttpContext context, WebhookEdge edge, CancellationToken cancellationToken)
     {
+        var (options, metrics, logger) = (edge.Options.Value, edge.Metrics, edge.Logger);
         var request = context.Request;
-        var max = options.Value.MaxBodyBytes;
+        var max = options.MaxBodyBytes;
         if (request.ContentLength > max)
         {
             metrics.Received("too_large");
@@ -64,7 +63,7 @@ internal static class WebhooksApi
             return TooLarge(max);
         }
 
-        var authFailure = authenticator.Authenticate(request.Headers, body);
+        var authFailure = edge.Authenticator.Authenticate(request.Headers, body);
         if (authFailure is not null)
         {
             metrics.AuthFailed(authFailure);
@@ -76,26 +75,25 @@ internal static class WebhooksApi
 
         try
         {
-            var (payload, errors) = Parse(body, request.Headers, validator);
+            var (payload, errors) = Parse(body, request.Headers, edge.Validator);
             if (errors is not null)
             {
-                return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, quarantine, metrics, logger, cancellationToken);
+                return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, edge, cancellationToken);
             }
-            var work = new WorkRouting(ticketStatuses, outbox);
-            return await Store(context, payload!, body, store, work, metrics, diagnostics, logger, cancellationToken);
+            return await Store(context, payload!, body, edge);
         }
         catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))
         {
             // Class 22, data exception: valid JSON that PostgreSQL cannot hold (a \u0000, a number past numeric's
             // range). The sender's data, not our outage: a 503 would have it retried forever.
             var fields = new Dictionary<string, string[]> { ["body"] = [$"holds a value PostgreSQL cannot store ({ex.MessageText})"] };
-            return await Refuse(context, body, "unstorable_text", fields, quarantine, metrics, logger, cancellationToken);
+            return await Refuse(context, body, "unstorable_text", fields, edge, cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IngestOverloadedException)
         {
             metrics.Received("unavailable");
             logger.LogError("Webhook not stored, database unavailable: {Error}", ex.Message);
-            context.Response.Headers.RetryAfter = options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
             return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
                 detail: "The event was not stored; retry later.");
         }
@@ -140,17 +138,17 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Store(
-        HttpContext context, WebhookPayload payload, byte[] body, IngestWriter store, WorkRouting work, WebhookMetrics metrics,
-        IDiagnosticContext diagnostics, ILogger logger, CancellationToken cancellationToken)
+        HttpContext context, WebhookPayload payload, byte[] body, WebhookEdge edge)
     {
+        var (metrics, logger) = (edge.Metrics, edge.Logger);
         var callId = payload.CallId!;
-        diagnostics.Set("CallId", callId);
+        edge.Diagnostics.Set("CallId", callId);
         var webhookId = WebhookHeaders.Id(context.Request.Headers);
         var status = CallStatus.Normalize(payload.Status);
-        var result = await store.IngestAsync(new IngestCommand(
+        var result = await edge.Ingest.IngestAsync(new IngestCommand(
             EventIdentity.For(webhookId, callId, payload.Event!, payload.CreatedAt!.Value), webhookId, callId, payload.Event!,
             status, CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body, work.TicketStatuses.Canonical));
+            payload.Direction, payload.From, payload.To, body, edge.TicketStatuses.Canonical));
 
         if (result.Duplicate)
         {
@@ -161,7 +159,7 @@ internal static class WebhooksApi
         metrics.Received("accepted");
         if (result.ActionsCreated > 0)
         {
-            work.Outbox.Notify();
+            edge.Outbox.Notify();
         }
         logger.LogDebug("Accepted {Event} for call {CallId} as event {EventId}, out of order: {OutOfOrder}",
             payload.Event, callId, result.EventId, result.OutOfOrder);
@@ -169,13 +167,13 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Refuse(
-        HttpContext context, byte[] body, string reason, Dictionary<string, string[]> fields, QuarantineStore quarantine,
-        WebhookMetrics metrics, ILogger logger, CancellationToken cancellationToken)
+        HttpContext context, byte[] body, string reason, Dictionary<string, string[]> fields, WebhookEdge edge,
+        CancellationToken cancellationToken)
     {
         // Stored before answering: if the quarantine cannot be written, the caller gets a 503 and retries.
-        var id = await quarantine.AddAsync(context, body, reason, fields, cancellationToken);
-        metrics.Received("invalid");
-        logger.LogWarning("Webhook refused ({Reason}), quarantined as {QuarantineId}; bad fields: {Fields}",
+        var id = await edge.Quarantine.AddAsync(context, body, reason, fields, cancellationToken);
+        edge.Metrics.Received("invalid");
+        edge.Logger.LogWarning("Webhook refused ({Reason}), quarantined as {QuarantineId}; bad fields: {Fields}",
             reason, id, string.Join(", ", fields.Keys));
         return TypedResults.ValidationProblem(fields, title: "The webhook body is invalid.",
             detail: $"Quarantined as {id}; fix the fields named in 'errors'.",
@@ -187,8 +185,11 @@ internal static class WebhooksApi
             detail: $"The body must be at most {max} bytes.");
 }
 
-/// <summary>Where an accepted event's work goes: which statuses open tickets, and who to wake.</summary>
-internal sealed record WorkRouting(TicketStatuses TicketStatuses, OutboxSignal Outbox);
+/// <summary>Everything the webhook endpoint uses (all singletons), injected as one.</summary>
+internal sealed record WebhookEdge(
+    IOptions<WebhookOptions> Options, WebhookAuthenticator Authenticator, IValidator<WebhookPayload> Validator,
+    IngestWriter Ingest, QuarantineStore Quarantine, WebhookMetrics Metrics, TicketStatuses TicketStatuses,
+    OutboxSignal Outbox, IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger);
 
 /// <summary>Log category for the webhook edge.</summary>
 internal sealed class WebhookLog;
