@@ -40,6 +40,10 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 5000)]
     public int DispatchBatchSize { get; set; } = 500;
 
+    /// <summary>Hangfire enqueues the dispatcher runs at once (each is a few small transactions).</summary>
+    [Range(1, 128)]
+    public int DispatchParallelism { get; set; } = 16;
+
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (RetryDelaysSeconds.Any(d => d < 0))

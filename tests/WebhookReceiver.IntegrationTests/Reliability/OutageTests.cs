@@ -142,7 +142,10 @@ public sealed class OutageTests(ITestOutputHelper output)
             output.WriteLine($"{callIds.Count} syncs, {attempts} attempts in all, {crm.Requests.Count} reached the CRM");
             Assert.All(callIds, id => Assert.Single(crm.For(id), q => q.AnsweredStatus == 200));
             Assert.All(callIds, id => Assert.Single(crm.For(id).Select(q => q.IdempotencyKey).Distinct()));
-            Assert.Equal(0, await Db.CountAsync(app.ConnectionString, "SELECT count(*) FROM hangfire.job WHERE statename IN ('Processing', 'Enqueued', 'Scheduled')"));
+            // The ledger records success inside the job, a moment before Hangfire marks the job Succeeded.
+            await Eventually.WaitAsync(async () => await Db.CountAsync(app.ConnectionString,
+                    "SELECT count(*) FROM hangfire.job WHERE statename IN ('Processing', 'Enqueued', 'Scheduled')") == 0,
+                TimeSpan.FromSeconds(10), "no job left Processing, Enqueued or Scheduled", () => Actions.DescribeAsync(app.ConnectionString));
         }
         finally
         {
