@@ -47,10 +47,12 @@ internal sealed class OutboxDispatcher(
                     continue; // more waiting: no pause
                 }
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or BackgroundJobClientException && !stoppingToken.IsCancellationRequested)
+            catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
             {
-                // PostgreSQL down: the work is safe in the table; try again after a pause.
-                logger.LogWarning("Dispatcher could not reach the database: {Error}", ex.Message);
+                // Whatever failed (PostgreSQL down, seen here as an AggregateException out of the parallel enqueue),
+                // the work is safe in the table and claims are released later: pause and go on. Letting the
+                // exception out would stop the whole host (BackgroundService's default).
+                logger.LogWarning("Dispatcher round failed, retrying shortly: {Error}", (ex as AggregateException)?.InnerException?.Message ?? ex.Message);
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
             await signal.WaitAsync(poll, stoppingToken);

@@ -13,6 +13,10 @@ internal sealed class CapturedLogs : ILogEventSink
 
     public IReadOnlyList<LogEvent> Events => _events.ToArray();
 
+    /// <summary>The last few Error events with their exceptions, for assertion messages.</summary>
+    public string RecentErrors() => string.Join(" | ", _events.Where(e => e.Level >= LogEventLevel.Error).TakeLast(3)
+        .Select(e => e.RenderMessage(System.Globalization.CultureInfo.InvariantCulture) + " " + e.Exception));
+
     public string AsJsonLines()
     {
         var formatter = new RenderedCompactJsonFormatter();

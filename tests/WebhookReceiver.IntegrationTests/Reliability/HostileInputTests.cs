@@ -36,7 +36,8 @@ public sealed class HostileInputTests(ReceiverFactory app)
 
         var (status, body, mediaType) = await SendAsync(hostile);
 
-        Assert.True(hostile.Expected == status, $"{name}: expected {(int)hostile.Expected}, got {(int)status}: {Shorten(body)}");
+        Assert.True(hostile.Expected == status,
+            $"{name}: expected {(int)hostile.Expected}, got {(int)status}: {Shorten(body)}; last errors logged: {app.Logs.RecentErrors()}");
         Assert.Equal("application/problem+json", mediaType);
         using var problem = JsonDocument.Parse(body);
         if (status == HttpStatusCode.BadRequest)
@@ -93,7 +94,8 @@ public sealed class HostileInputTests(ReceiverFactory app)
         using var response = await client.SendAsync(request);
 
         var answer = await response.Content.ReadAsStringAsync();
-        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{name}: expected 202, got {(int)response.StatusCode}: {Shorten(answer)}");
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted,
+            $"{name}: expected 202, got {(int)response.StatusCode}: {Shorten(answer)}; last errors logged: {app.Logs.RecentErrors()}");
         using var json = JsonDocument.Parse(answer);
         Assert.Equal(accepted.CallId, json.RootElement.GetProperty("call_id").GetString());
         var eventId = json.RootElement.GetProperty("event_id").GetInt64();
