@@ -15,41 +15,39 @@ public sealed class ScaleOutTests(ITestOutputHelper output)
     {
         await using var rig = await ProcessRig.CreateAsync("wr_scale", workerCount: 4);
         var (database, crm, tickets, secret, environment) = (rig.Database, rig.Crm, rig.Tickets, rig.Secret, rig.Environment);
+        // Both start at once against an empty database: migrations must serialise.
+        var starting = new[] { AppProcess.StartAsync(environment), AppProcess.StartAsync(environment) };
+        await using var a = await starting[0];
+        await using var b = await starting[1];
+
+        // Every CRM and ticket call takes a little while, so the kill below lands mid-run.
+        var calls = Enumerable.Range(0, 500).Select(i => (Id: MiniVoiceEvents.NewCallId(), Status: i % 2 == 0 ? "completed" : "busy")).ToList();
+        foreach (var call in calls)
         {
-            // Both start at once against an empty database: migrations must serialise.
-            var starting = new[] { AppProcess.StartAsync(environment), AppProcess.StartAsync(environment) };
-            await using var a = await starting[0];
-            await using var b = await starting[1];
-
-            // Every CRM and ticket call takes a little while, so the kill below lands mid-run.
-            var calls = Enumerable.Range(0, 500).Select(i => (Id: MiniVoiceEvents.NewCallId(), Status: i % 2 == 0 ? "completed" : "busy")).ToList();
-            foreach (var call in calls)
-            {
-                crm.Script(call.Id, new StubReply(Delay: TimeSpan.FromMilliseconds(25)));
-            }
-            var statuses = await SendAllAsync(calls, [a, b], secret);
-            Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
-
-            const int expected = 500 + 250; // a crm.sync per call, a ticket per busy call
-            await Eventually.WaitAsync(() => crm.Requests.Count + tickets.Requests.Count >= 150, TimeSpan.FromSeconds(60), "work to be under way");
-            a.Kill();
-            var doneAtKill = crm.Requests.Count + tickets.Requests.Count;
-
-            await Eventually.WaitAsync(async () => await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE state = 'succeeded'") == expected,
-                TimeSpan.FromSeconds(90), $"all {expected} actions to succeed after the kill", () => Actions.DescribeAsync(database));
-
-            var delivered = crm.Requests.Concat(tickets.Requests).ToList();
-            var keys = delivered.Select(r => r.IdempotencyKey).Distinct().Count();
-            var repeats = delivered.Count - keys;
-            output.WriteLine($"{expected} actions; {doneAtKill} requests done when process A was killed; {delivered.Count} requests in all, " +
-                             $"{keys} distinct Idempotency-Keys, {repeats} repeats of a request whose answer the killed process never recorded");
-            Assert.Equal(expected, keys);
-            Assert.Equal(expected, await Db.CountAsync(database, "SELECT count(*) FROM call_actions"));
-            Assert.Equal(250, tickets.Requests.Select(r => r.CallId).Distinct().Count());
-            // Only requests in flight in the killed process can repeat (4 workers there).
-            Assert.InRange(repeats, 0, 4);
-            Assert.False(b.HasExited, b.RecentOutput);
+            crm.Script(call.Id, new StubReply(Delay: TimeSpan.FromMilliseconds(25)));
         }
+        var statuses = await SendAllAsync(calls, [a, b], secret);
+        Assert.All(statuses, s => Assert.Equal(HttpStatusCode.Accepted, s));
+
+        const int expected = 500 + 250; // a crm.sync per call, a ticket per busy call
+        await Eventually.WaitAsync(() => crm.Requests.Count + tickets.Requests.Count >= 150, TimeSpan.FromSeconds(60), "work to be under way");
+        a.Kill();
+        var doneAtKill = crm.Requests.Count + tickets.Requests.Count;
+
+        await Eventually.WaitAsync(async () => await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE state = 'succeeded'") == expected,
+            TimeSpan.FromSeconds(90), $"all {expected} actions to succeed after the kill", () => Actions.DescribeAsync(database));
+
+        var delivered = crm.Requests.Concat(tickets.Requests).ToList();
+        var keys = delivered.Select(r => r.IdempotencyKey).Distinct().Count();
+        var repeats = delivered.Count - keys;
+        output.WriteLine($"{expected} actions; {doneAtKill} requests done when process A was killed; {delivered.Count} requests in all, " +
+                         $"{keys} distinct Idempotency-Keys, {repeats} repeats of a request whose answer the killed process never recorded");
+        Assert.Equal(expected, keys);
+        Assert.Equal(expected, await Db.CountAsync(database, "SELECT count(*) FROM call_actions"));
+        Assert.Equal(250, tickets.Requests.Select(r => r.CallId).Distinct().Count());
+        // Only requests in flight in the killed process can repeat (4 workers there).
+        Assert.InRange(repeats, 0, 4);
+        Assert.False(b.HasExited, b.RecentOutput);
     }
 
     private static async Task<HttpStatusCode[]> SendAllAsync(List<(string Id, string Status)> calls, AppProcess[] apps, string secret)
