@@ -43,15 +43,13 @@ internal sealed record CreateCallBody(string? From, string? To, bool? Record, IR
 
 internal sealed partial class CreateCallValidator : AbstractValidator<CreateCallBody>
 {
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\+?[1-9][0-9]{1,14}\z")]
-    private static partial System.Text.RegularExpressions.Regex E164();
 
     public CreateCallValidator()
     {
         RuleForEach(x => x.ShapeErrors).Custom((e, ctx) => ctx.AddFailure(new FluentValidation.Results.ValidationFailure(e.Field, e.Message)));
-        RuleFor(x => x.From).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "from" or "body")).Matches(E164())
+        RuleFor(x => x.From).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "from" or "body")).Matches(PhoneNumber.E164())
             .WithMessage("must be an E.164 number such as +15551230001").OverridePropertyName("from");
-        RuleFor(x => x.To).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "to" or "body")).Matches(E164())
+        RuleFor(x => x.To).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "to" or "body")).Matches(PhoneNumber.E164())
             .WithMessage("must be an E.164 number such as +15551230002").OverridePropertyName("to");
     }
 }

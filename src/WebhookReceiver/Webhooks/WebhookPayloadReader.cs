@@ -116,12 +116,14 @@ internal static partial class Rfc3339
     public static bool TryParse(string? text, out DateTimeOffset value)
     {
         value = default;
-        if (text is null || !Shape().IsMatch(text))
+        var match = text is null ? null : Shape().Match(text);
+        if (match is not { Success: true })
         {
             return false;
         }
-        // .NET keeps 7 fractional digits; trim extra precision that RFC 3339 allows.
-        var normalized = System.Text.RegularExpressions.Regex.Replace(text, @"(\.[0-9]{7})[0-9]+", "$1");
+        // .NET keeps 7 fractional digits; RFC 3339 allows more, so cut the extra ones (rare: only then copy).
+        var fraction = match.Groups[1];
+        var normalized = fraction.Length > 8 ? text!.Remove(fraction.Index + 8, fraction.Length - 8) : text!;
         return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture,
             DateTimeStyles.AdjustToUniversal | DateTimeStyles.AssumeUniversal, out value);
     }

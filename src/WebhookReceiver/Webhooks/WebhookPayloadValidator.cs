@@ -11,8 +11,6 @@ internal sealed partial class WebhookPayloadValidator : AbstractValidator<Webhoo
     [System.Text.RegularExpressions.GeneratedRegex(@"^[a-z][a-z0-9_.]*\z")]
     private static partial System.Text.RegularExpressions.Regex EventName();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"^\+?[1-9][0-9]{1,14}\z")]
-    private static partial System.Text.RegularExpressions.Regex E164();
 
     public WebhookPayloadValidator()
     {
@@ -34,9 +32,9 @@ internal sealed partial class WebhookPayloadValidator : AbstractValidator<Webhoo
                 .MaximumLength(128).WithMessage("must be at most 128 characters").OverridePropertyName("call.id");
             RuleFor(x => x.Direction).Must(d => d is null or "inbound" or "outbound")
                 .WithMessage("must be 'inbound' or 'outbound'").OverridePropertyName("call.direction");
-            RuleFor(x => x.From).Matches(E164()).When(x => x.From is not null)
+            RuleFor(x => x.From).Matches(Calls.PhoneNumber.E164()).When(x => x.From is not null)
                 .WithMessage("must be an E.164 number such as +15551230001").OverridePropertyName("call.from");
-            RuleFor(x => x.To).Matches(E164()).When(x => x.To is not null)
+            RuleFor(x => x.To).Matches(Calls.PhoneNumber.E164()).When(x => x.To is not null)
                 .WithMessage("must be an E.164 number such as +15551230001").OverridePropertyName("call.to");
             RuleFor(x => x.Status).MaximumLength(64).WithMessage("must be at most 64 characters").OverridePropertyName("call.status");
             RuleFor(x => x.CustomerId).MaximumLength(128).WithMessage("must be at most 128 characters").OverridePropertyName("call.customer_id");

@@ -186,10 +186,7 @@ public sealed class UnreachableMiniVoiceTests
     [Fact]
     public async Task An_unreachable_minivoice_is_a_502()
     {
-        using var closed = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        closed.Start();
-        var port = ((IPEndPoint)closed.LocalEndpoint).Port;
-        closed.Stop();
+        var port = Ports.Free();
         var app = new CustomReceiverFactory(null, new Dictionary<string, string?>
         {
             ["Role"] = "api",

@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.Sockets;
 using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Hosting;
@@ -14,22 +13,12 @@ public sealed class DatabaseDownTests : IClassFixture<DatabaseDownTests.NoDataba
     public sealed class NoDatabaseFactory : ReceiverFactory
     {
         protected override string? DatabaseOverride { get; } =
-            $"Host=127.0.0.1;Port={ClosedPort()};Username=postgres;Password=postgres;Database=nowhere;Timeout=2";
+            $"Host=127.0.0.1;Port={Ports.Free()};Username=postgres;Password=postgres;Database=nowhere;Timeout=2";
 
         protected override void Configure(IDictionary<string, string?> settings)
         {
             settings["Database:MigrateOnStartup"] = "false";
             settings["Role"] = "api";
-        }
-
-        private static int ClosedPort()
-        {
-            // Bind then release: nothing listens there afterwards.
-            using var listener = new TcpListener(System.Net.IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            listener.Stop();
-            return port;
         }
     }
 

@@ -1,7 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace WebhookReceiver.IntegrationTests.Infrastructure;
 
@@ -30,7 +28,7 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment)
     {
-        var port = FreePort();
+        var port = Ports.Free();
         var start = new ProcessStartInfo("dotnet", ["WebhookReceiver.dll"])
         {
             WorkingDirectory = AppDirectory,
@@ -90,13 +88,6 @@ internal sealed class AppProcess : IAsyncDisposable
                 return false;
             }
         }, timeout, $"the app on {BaseAddress} to be ready");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

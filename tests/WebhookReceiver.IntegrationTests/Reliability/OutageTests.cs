@@ -99,7 +99,7 @@ public sealed class OutageTests(ITestOutputHelper output)
     [Fact]
     public async Task A_crm_outage_longer_than_several_retries_ends_with_every_sync_done_once()
     {
-        var crmPort = FreePort();
+        var crmPort = Ports.Free();
         var settings = new Dictionary<string, string?>
         {
             ["Crm:BaseUrl"] = $"http://127.0.0.1:{crmPort}",
@@ -157,12 +157,5 @@ public sealed class OutageTests(ITestOutputHelper output)
     {
         using var response = await client.GetAsync(new Uri(path, UriKind.Relative));
         return response.StatusCode;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,6 +1,6 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
+
+using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Reliability;
 
@@ -12,7 +12,7 @@ namespace WebhookReceiver.IntegrationTests.Reliability;
 internal sealed class ThrowawayPostgres : IAsyncDisposable
 {
     private readonly string _dir = Path.Combine(Path.GetTempPath(), "wr-outage-" + Guid.NewGuid().ToString("N")[..8]);
-    private readonly int _port = FreePort();
+    private readonly int _port = Ports.Free();
 
     public string ConnectionString => $"Host=127.0.0.1;Port={_port};Username=postgres;Password=postgres;Database=postgres;Timeout=3";
 
@@ -31,13 +31,6 @@ internal sealed class ThrowawayPostgres : IAsyncDisposable
         await process.WaitForExitAsync();
         Assert.True(process.ExitCode == 0,
             $"scripts/pg-local.sh {verb} failed ({process.ExitCode}); this test needs PostgreSQL's binaries (apt-get install postgresql): {await output} {await errors}");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()
