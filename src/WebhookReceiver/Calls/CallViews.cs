@@ -22,6 +22,7 @@ internal record CallSummary(
 
 internal sealed record EventView(long Id, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder, string? WebhookId);
 
-internal sealed record ActionView(string Action, string State, int Attempts, string? LastError, DateTime UpdatedAt, DateTime? CompletedAt);
+internal sealed record ActionView(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind, int? LastHttpStatus,
+    string? JobId, DateTime UpdatedAt, DateTime? CompletedAt);
 
 internal sealed record CallPage(IReadOnlyList<CallSummary> Items, string? NextCursor);

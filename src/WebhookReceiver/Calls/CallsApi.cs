@@ -31,7 +31,7 @@ internal static class CallsApi
             .Select(e => new EventView(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId))
             .ToListAsync(cancellationToken);
         var actions = await db.Actions.AsNoTracking().Where(a => a.CallId == callId).OrderBy(a => a.Id)
-            .Select(a => new ActionView(a.Action, a.State, a.Attempts, a.LastError, a.UpdatedAt, a.CompletedAt))
+            .Select(a => new ActionView(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus, a.JobId, a.UpdatedAt, a.CompletedAt))
             .ToListAsync(cancellationToken);
         return TypedResults.Ok(CallDetailsResponse.Of(CallSummary.Of(call), events, actions));
     }

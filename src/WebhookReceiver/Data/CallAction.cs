@@ -15,6 +15,8 @@ internal sealed class CallAction
     public required string State { get; set; }
     public int Attempts { get; set; }
     public string? LastError { get; set; }
+    /// <summary>One of Integrations.ActionErrorKind; null while no attempt failed.</summary>
+    public string? LastErrorKind { get; set; }
     public int? LastHttpStatus { get; set; }
     /// <summary>When the dispatcher handed it to Hangfire; null = not yet (or to be handed again).</summary>
     public DateTime? DispatchedAt { get; set; }

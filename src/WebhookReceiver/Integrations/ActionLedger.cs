@@ -26,10 +26,10 @@ internal static class ActionLedger
 
     public static Task RecordAsync(NpgsqlConnection connection, long actionId, ActionOutcome outcome, CancellationToken ct) =>
         ExecuteAsync(connection,
-            "UPDATE call_actions SET state = $2, last_error = $3, last_http_status = $4, updated_at = now(), " +
+            "UPDATE call_actions SET state = $2, last_error = $3, last_http_status = $4, last_error_kind = $5, updated_at = now(), " +
             "completed_at = CASE WHEN $2 = 'succeeded' THEN now() ELSE completed_at END WHERE id = $1",
             ct, actionId, outcome.Succeeded ? "succeeded" : outcome.Permanent ? "failed" : "pending",
-            (object?)outcome.Error ?? DBNull.Value, (object?)outcome.HttpStatus ?? DBNull.Value);
+            (object?)outcome.Error ?? DBNull.Value, (object?)outcome.HttpStatus ?? DBNull.Value, (object?)outcome.ErrorKind ?? DBNull.Value);
 
     /// <summary>Retries are exhausted: the action shows as failed until someone retries it from the dashboard.</summary>
     public static void MarkExhausted(NpgsqlDataSource dataSource, long actionId)

@@ -66,7 +66,7 @@ internal sealed class CallActionJob(
         {
             CrmSync => await sender.PostAsync("crm", crm.Value, "calls", key, new CrmSyncPayload(callId, eventId, clock.GetUtcNow(), call), ct),
             TicketCreate => await sender.PostAsync("tickets", tickets.Value, "tickets", key, TicketPayload.For(call), ct),
-            _ => ActionOutcome.Fatal(null, $"unknown action '{action}'"),
+            _ => ActionOutcome.Fatal(null, ActionErrorKind.Internal, $"unknown action '{action}'"),
         };
     }
 }

@@ -19,7 +19,7 @@ internal sealed class IntegrationSender(IHttpClientFactory clients, TimeProvider
     {
         if (!options.IsConfigured)
         {
-            return ActionOutcome.Fatal(null, $"{clientName}: BaseUrl is not configured");
+            return ActionOutcome.Fatal(null, ActionErrorKind.NotConfigured, $"{clientName}: BaseUrl is not configured");
         }
         var client = clients.CreateClient(clientName);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(options.BaseUrl!.TrimEnd('/') + "/"), path))
@@ -41,16 +41,16 @@ internal sealed class IntegrationSender(IHttpClientFactory clients, TimeProvider
             }
             var error = $"HTTP {status} {response.ReasonPhrase}: {await Snippet(response, cancellationToken)}";
             return status is 408 or 429 or >= 500
-                ? ActionOutcome.Transient(status, error, RetryAfter(response))
-                : ActionOutcome.Fatal(status, error);
+                ? ActionOutcome.Transient(status, ActionErrorKind.Http, error, RetryAfter(response))
+                : ActionOutcome.Fatal(status, ActionErrorKind.Http, error);
         }
         catch (HttpRequestException ex)
         {
-            return ActionOutcome.Transient(null, $"{clientName} unreachable ({ex.HttpRequestError}): {ex.InnerException?.Message ?? ex.Message}");
+            return ActionOutcome.Transient(null, ActionErrorKind.Unreachable, $"{clientName} unreachable ({ex.HttpRequestError}): {ex.InnerException?.Message ?? ex.Message}");
         }
         catch (TaskCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            return ActionOutcome.Transient(null, $"{clientName} did not answer within {options.TimeoutSeconds} s");
+            return ActionOutcome.Transient(null, ActionErrorKind.Timeout, $"{clientName} did not answer within {options.TimeoutSeconds} s");
         }
     }
 

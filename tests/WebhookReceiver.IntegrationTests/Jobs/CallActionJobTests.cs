@@ -103,6 +103,8 @@ public sealed class CallActionJobTests(ReceiverFactory app)
         Assert.Equal("failed", action.GetProperty("state").GetString());
         Assert.Equal(1, action.GetProperty("attempts").GetInt32());
         Assert.Contains("400", action.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("http", action.GetProperty("last_error_kind").GetString());
+        Assert.Equal(400, action.GetProperty("last_http_status").GetInt32());
     }
 
     [Fact]
@@ -166,6 +168,7 @@ public sealed class CallActionJobTests(ReceiverFactory app)
         Assert.Equal("failed", action.GetProperty("state").GetString());
         Assert.Equal(5, action.GetProperty("attempts").GetInt32());
         Assert.Contains("503", action.GetProperty("last_error").GetString(), StringComparison.Ordinal);
+        Assert.Equal("http", action.GetProperty("last_error_kind").GetString());
 
         // What the dashboard's "Requeue" button does for a failed job.
         var jobId = await Actions.JobIdAsync(app.ConnectionString, callId, "crm.sync");

@@ -124,6 +124,7 @@ public sealed class OutageTests(ITestOutputHelper output)
             await Eventually.WaitAsync(async () => await Db.CountAsync(app.ConnectionString,
                     "SELECT count(*) FROM call_actions WHERE attempts >= 3") == callIds.Count,
                 TimeSpan.FromSeconds(60), "three refused attempts per action", () => Actions.DescribeAsync(app.ConnectionString));
+            Assert.Equal("unreachable", await Db.ScalarAsync<string>(app.ConnectionString, "SELECT last_error_kind FROM call_actions LIMIT 1"));
             Assert.Contains("unreachable", await Db.ScalarAsync<string>(app.ConnectionString, "SELECT last_error FROM call_actions LIMIT 1"),
                 StringComparison.Ordinal);
 

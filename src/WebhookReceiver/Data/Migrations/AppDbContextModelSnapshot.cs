@@ -79,6 +79,10 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("last_error");
 
+                    b.Property<string>("LastErrorKind")
+                        .HasColumnType("text")
+                        .HasColumnName("last_error_kind");
+
                     b.Property<int?>("LastHttpStatus")
                         .HasColumnType("integer")
                         .HasColumnName("last_http_status");
