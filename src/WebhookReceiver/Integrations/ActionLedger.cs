@@ -28,17 +28,93 @@ internal static class ActionLedger
         ExecuteAsync(connection,
             "UPDATE call_actions SET state = $2, last_error = $3, last_http_status = $4, last_error_kind = $5, updated_at = now(), " +
             "completed_at = CASE WHEN $2 = 'succeeded' THEN now() ELSE completed_at END WHERE id = $1",
-            ct, actionId, outcome.Succeeded ? "succeeded" : outcome.Permanent ? "failed" : "pending",
+            ct, actionId, StateAfter(outcome),
             (object?)outcome.Error ?? DBNull.Value, (object?)outcome.HttpStatus ?? DBNull.Value, (object?)outcome.ErrorKind ?? DBNull.Value);
 
-    /// <summary>Retries are exhausted: the action shows as failed until someone retries it from the dashboard.</summary>
-    public static void MarkExhausted(NpgsqlDataSource dataSource, long actionId)
+    /// <summary>Retries are exhausted: the actions show as failed until someone retries them.</summary>
+    public static void MarkExhausted(NpgsqlDataSource dataSource, long[] actionIds)
     {
         using var command = dataSource.CreateCommand(
-            "UPDATE call_actions SET state = 'failed', updated_at = now() WHERE id = $1 AND state = 'pending'");
-        command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = actionId });
+            "UPDATE call_actions SET state = 'failed', updated_at = now() WHERE id = ANY($1) AND state = 'pending'");
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actionIds });
         command.ExecuteNonQuery();
     }
+
+    /// <summary>
+    /// The batch's actions still its own to run — pending, and not handed to another job meanwhile (a re-run
+    /// after a crash must not repeat work its first run passed on) — each with whether its call's lock was
+    /// taken. The lock is tried, never waited for: a batch must not stall on one busy call or deadlock against
+    /// another batch. This connection holds the locks until <see cref="UnlockAllAsync"/>.
+    /// </summary>
+    public static async Task<List<(BatchAttempt Action, bool Locked)>> ClaimBatchAsync(NpgsqlConnection connection, long[] actionIds,
+        string batchJobId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "SELECT id, action, call_id, event_id, pg_try_advisory_lock(hashtextextended('call:' || call_id, 0)) FROM call_actions " +
+            "WHERE id = ANY($1) AND state = 'pending' AND (job_id IS NULL OR job_id = $2) ORDER BY id", connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actionIds });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
+        var actions = new List<(BatchAttempt, bool)>(actionIds.Length);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            actions.Add((new BatchAttempt(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3), 0), reader.GetBoolean(4)));
+        }
+        return actions;
+    }
+
+    /// <summary>Counts one attempt for each action (their calls locked by this connection) and records the batch as their job.</summary>
+    public static async Task<List<BatchAttempt>> BeginBatchAttemptsAsync(NpgsqlConnection connection, IReadOnlyList<BatchAttempt> actions,
+        string batchJobId, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "UPDATE call_actions SET attempts = attempts + 1, last_attempt_at = now(), first_attempt_at = COALESCE(first_attempt_at, now()), " +
+            "updated_at = now(), job_id = COALESCE(job_id, $2) WHERE id = ANY($1) AND state = 'pending' RETURNING id, attempts", connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actions.Select(a => a.ActionId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
+        var counted = new Dictionary<long, int>(actions.Count);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            counted[reader.GetInt64(0)] = reader.GetInt32(1);
+        }
+        return actions.Where(a => counted.ContainsKey(a.ActionId)).Select(a => a with { Attempt = counted[a.ActionId] }).ToList();
+    }
+
+    /// <summary>Records every outcome of a batch in one statement.</summary>
+    public static async Task RecordBatchAsync(NpgsqlConnection connection, IReadOnlyList<(long ActionId, ActionOutcome Outcome)> results,
+        CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "UPDATE call_actions a SET state = v.state, last_error = v.error, last_http_status = v.status, last_error_kind = v.kind, " +
+            "updated_at = now(), completed_at = CASE WHEN v.state = 'succeeded' THEN now() ELSE a.completed_at END " +
+            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[]) AS v(id, state, error, status, kind) WHERE a.id = v.id",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = results.Select(r => r.ActionId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = results.Select(r => StateAfter(r.Outcome)).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.Outcome.Error).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = results.Select(r => r.Outcome.HttpStatus).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.Outcome.ErrorKind).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Points actions at the job that now owns them (a retry, or the job that waits for a busy call).</summary>
+    public static async Task HandOverAsync(NpgsqlConnection connection, IReadOnlyList<(long ActionId, string JobId)> handovers, CancellationToken ct)
+    {
+        await using var command = new NpgsqlCommand(
+            "UPDATE call_actions a SET job_id = v.job_id, updated_at = now() FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id) WHERE a.id = v.id",
+            connection);
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = handovers.Select(h => h.ActionId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = handovers.Select(h => h.JobId).ToArray() });
+        await command.ExecuteNonQueryAsync(ct);
+    }
+
+    /// <summary>Releases every call lock this connection holds (it goes back to the pool without a reset).</summary>
+    public static Task UnlockAllAsync(NpgsqlConnection connection) =>
+        ExecuteAsync(connection, "SELECT pg_advisory_unlock_all()", CancellationToken.None);
+
+    private static string StateAfter(ActionOutcome outcome) => outcome.Succeeded ? "succeeded" : outcome.Permanent ? "failed" : "pending";
 
     /// <summary>
     /// Serialises all work of one call across threads and processes: two events of a call must not race
@@ -61,3 +137,6 @@ internal static class ActionLedger
         await command.ExecuteNonQueryAsync(ct);
     }
 }
+
+/// <summary>One action a batch attempts, as the ledger counted it.</summary>
+internal sealed record BatchAttempt(long ActionId, string Action, string CallId, long? EventId, int Attempt);

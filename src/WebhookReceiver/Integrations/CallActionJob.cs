@@ -1,25 +1,18 @@
 using Microsoft.EntityFrameworkCore;
-using Microsoft.Extensions.Options;
 using Npgsql;
-using WebhookReceiver.Calls;
 using WebhookReceiver.Data;
-using WebhookReceiver.Integrations.Crm;
-using WebhookReceiver.Integrations.Tickets;
 
 namespace WebhookReceiver.Integrations;
 
 /// <summary>
-/// Runs one action of one call. Takes IDs only and reloads everything, so a retry or a duplicate job
-/// sends the call's *current* record and never repeats a success (the ledger decides).
-/// Retry policy: Jobs/RetryPolicyFilter (delays from Jobs:RetryDelaysSeconds, Retry-After honoured).
+/// Runs one action of one call: the retries of an attempt a batch (CallActionBatchJob) could not complete, an
+/// action whose call was busy in another job, and anything requeued from the dashboard. Takes IDs only and
+/// reloads everything, so a retry or a duplicate job sends the call's *current* record and never repeats a
+/// success (the ledger decides). Retry policy: Jobs/RetryPolicyFilter (delays from Jobs:RetryDelaysSeconds,
+/// Retry-After honoured).
 /// </summary>
-internal sealed class CallActionJob(
-    NpgsqlDataSource dataSource, AppDbContext db, IntegrationSender sender, IOptions<CrmOptions> crm,
-    IOptions<TicketOptions> tickets, TimeProvider clock, ILogger<CallActionJob> logger)
+internal sealed class CallActionJob(NpgsqlDataSource dataSource, AppDbContext db, ActionSender sender, ILogger<CallActionJob> logger)
 {
-    public const string CrmSync = "crm.sync";
-    public const string TicketCreate = "ticket.create";
-
     [System.ComponentModel.DisplayName("{1} for call {2} (action {0})")]
     public async Task RunAsync(long actionId, string action, string callId, CancellationToken cancellationToken)
     {
@@ -34,7 +27,8 @@ internal sealed class CallActionJob(
                 logger.LogInformation("{Action} for call {CallId} already succeeded: nothing sent", action, callId);
                 return;
             }
-            var outcome = await SendAsync(action, callId, actionId, attempt.Value.EventId, cancellationToken);
+            var record = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
+            var outcome = await sender.SendAsync(action, callId, attempt.Value.EventId, record, cancellationToken);
             await ActionLedger.RecordAsync(connection, actionId, outcome, CancellationToken.None);
             if (outcome.Succeeded)
             {
@@ -50,23 +44,5 @@ internal sealed class CallActionJob(
         {
             await ActionLedger.UnlockCallAsync(connection, callId);
         }
-    }
-
-    /// <summary>The same key on every attempt, so the remote side can drop a repeat whose first answer was lost.</summary>
-    public static string IdempotencyKey(string action, string callId, long? eventId) =>
-        action == TicketCreate ? $"{TicketCreate}:{callId}" : $"{action}:{eventId}";
-
-    private async Task<ActionOutcome> SendAsync(string action, string callId, long actionId, long? eventId, CancellationToken ct)
-    {
-        var record = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, ct)
-                     ?? throw new InvalidOperationException($"call {callId} of action {actionId} does not exist");
-        var call = CallSummary.Of(record);
-        var key = IdempotencyKey(action, callId, eventId);
-        return action switch
-        {
-            CrmSync => await sender.PostAsync("crm", crm.Value, "calls", key, new CrmSyncPayload(callId, eventId, clock.GetUtcNow(), call), ct),
-            TicketCreate => await sender.PostAsync("tickets", tickets.Value, "tickets", key, TicketPayload.For(call), ct),
-            _ => ActionOutcome.Fatal(null, ActionErrorKind.Internal, $"unknown action '{action}'"),
-        };
     }
 }

@@ -40,6 +40,20 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 5000)]
     public int DispatchBatchSize { get; set; } = 500;
 
+    /// <summary>
+    /// Actions whose first attempt shares one Hangfire job (CallActionBatchJob): Hangfire's own bookkeeping per
+    /// job costs more than a 5 ms CRM call, so batching is what lets the drain outrun one-job-per-action.
+    /// </summary>
+    [Range(1, 500)]
+    public int ActionsPerJob { get; set; } = 32;
+
+    /// <summary>
+    /// Requests one batch job has in flight at once (different calls; one call's actions go in order). The CRM
+    /// and ticket system see at most WorkerCount × SendParallelism concurrent requests from a process.
+    /// </summary>
+    [Range(1, 256)]
+    public int SendParallelism { get; set; } = 8;
+
     /// <summary>Hangfire enqueues the dispatcher runs at once (each is a few small transactions).</summary>
     [Range(1, 128)]
     public int DispatchParallelism { get; set; } = 16;

@@ -24,7 +24,9 @@ internal static class JobsSetup
         services.AddSingleton<OutboxSignal>();
         services.AddSingleton(sp => new TicketStatuses(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value.CanonicalTicketStatuses()));
         services.AddSingleton<IntegrationSender>();
+        services.AddSingleton<ActionSender>();
         services.AddScoped<CallActionJob>();
+        services.AddScoped<CallActionBatchJob>();
         services.AddSingleton<RetryPolicyFilter>();
         AddIntegrationClient<CrmOptions>(services, "crm");
         AddIntegrationClient<TicketOptions>(services, "tickets");

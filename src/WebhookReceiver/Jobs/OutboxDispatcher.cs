@@ -7,10 +7,11 @@ using WebhookReceiver.Integrations;
 namespace WebhookReceiver.Jobs;
 
 /// <summary>
-/// Hands committed work (call_actions rows) to Hangfire. The event's transaction is the commit point; this
-/// runs after it, so no Hangfire write sits on the webhook hot path. Claims use SKIP LOCKED, so any number of
-/// processes share the work. A claim whose process died before recording its job id is handed out again
-/// after Jobs:RecoveryAfterSeconds; a duplicate job is harmless (the ledger and the call lock decide).
+/// Hands committed work (call_actions rows) to Hangfire, Jobs:ActionsPerJob actions per job
+/// (Integrations/CallActionBatchJob). The event's transaction is the commit point; this runs after it, so no
+/// Hangfire write sits on the webhook hot path. Claims use SKIP LOCKED, so any number of processes share the
+/// work. A claim whose process died before recording its job id is handed out again after
+/// Jobs:RecoveryAfterSeconds; a duplicate job is harmless (the ledger and the call lock decide).
 /// </summary>
 internal sealed class OutboxDispatcher(
     NpgsqlDataSource dataSource, IBackgroundJobClient jobs, OutboxSignal signal, IOptions<JobsOptions> options,
@@ -21,8 +22,9 @@ internal sealed class OutboxDispatcher(
         "  SELECT id FROM call_actions WHERE state = 'pending' AND dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED" +
         ") RETURNING id, action, call_id";
 
+    // job_id IS NULL: the batch may already have run and handed a failed action to its own retry job.
     private const string RecordJobsSql =
-        "UPDATE call_actions a SET job_id = v.job_id FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id) WHERE a.id = v.id";
+        "UPDATE call_actions a SET job_id = v.job_id FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id) WHERE a.id = v.id AND a.job_id IS NULL";
 
     private const string ReleaseStaleClaimsSql =
         "UPDATE call_actions SET dispatched_at = NULL " +
@@ -75,15 +77,21 @@ internal sealed class OutboxDispatcher(
         {
             return 0;
         }
-        // One enqueue is a few transactions (a few WAL flushes): one at a time capped the pipeline at ~100 jobs/s
-        // whatever the worker count. In parallel, PostgreSQL commits them together.
-        var jobIds = new string[claimed.Count];
-        await Task.Run(() => Parallel.For(0, claimed.Count, new ParallelOptions { MaxDegreeOfParallelism = options.Value.DispatchParallelism },
-            i => jobIds[i] = jobs.Enqueue<CallActionJob>(j => j.RunAsync(claimed[i].Id, claimed[i].Action, claimed[i].CallId, CancellationToken.None))),
+        // Sorted by call, so a call's actions tend to share a batch (and its lock) instead of waiting on each other.
+        var batches = claimed.OrderBy(a => a.CallId, StringComparer.Ordinal).ThenBy(a => a.Id).Chunk(options.Value.ActionsPerJob).ToArray();
+        // One enqueue is a few transactions (a few WAL flushes): in parallel, PostgreSQL commits them together.
+        var jobIds = new string[batches.Length];
+        await Task.Run(() => Parallel.For(0, batches.Length, new ParallelOptions { MaxDegreeOfParallelism = options.Value.DispatchParallelism },
+            i =>
+            {
+                var ids = batches[i].Select(a => a.Id).ToArray();
+                var summary = CallActionBatchJob.Summary(batches[i]);
+                jobIds[i] = jobs.Enqueue<CallActionBatchJob>(j => j.RunAsync(ids, summary, null, CancellationToken.None));
+            }),
             CancellationToken.None);
         await using var record = dataSource.CreateCommand(RecordJobsSql);
-        record.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = claimed.Select(a => a.Id).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-        record.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = jobIds, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        record.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = batches.SelectMany(b => b.Select(a => a.Id)).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+        record.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = batches.SelectMany((b, i) => b.Select(_ => jobIds[i])).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         await record.ExecuteNonQueryAsync(CancellationToken.None);
         logger.LogDebug("Dispatched {Count} actions to Hangfire", claimed.Count);
         return claimed.Count;

@@ -15,7 +15,7 @@ namespace WebhookReceiver.Jobs;
 internal sealed class RetryPolicyFilter(IOptionsMonitor<JobsOptions> options, NpgsqlDataSource dataSource, ILogger<RetryPolicyFilter> logger)
     : JobFilterAttribute, IElectStateFilter
 {
-    private const string RetryCountParameter = "RetryCount";
+    public const string RetryCountParameter = "RetryCount";
 
     public void OnStateElection(ElectStateContext context)
     {
@@ -23,30 +23,46 @@ internal sealed class RetryPolicyFilter(IOptionsMonitor<JobsOptions> options, Np
         {
             return;
         }
-        var permanent = failed.Exception is PermanentActionException;
         var retries = context.GetJobParameter<int>(RetryCountParameter);
-        var delays = options.CurrentValue.EffectiveRetryDelaysSeconds;
-        if (!permanent && retries < delays.Length)
+        if (RetryState(failed.Exception, retries) is { } retry)
         {
-            var delay = Jitter(TimeSpan.FromSeconds(delays[retries]));
-            if (failed.Exception is TransientActionException { RetryAfter: { } retryAfter } && retryAfter > delay)
-            {
-                // Hangfire keeps schedule times in whole seconds and may fire up to a second early:
-                // one second more makes sure the remote's Retry-After is never undercut.
-                delay = retryAfter + TimeSpan.FromSeconds(1);
-            }
             context.SetJobParameter(RetryCountParameter, retries + 1);
-            context.CandidateState = new ScheduledState(delay)
-            {
-                Reason = $"Retry {retries + 1} of {delays.Length} in {delay.TotalSeconds:0.#} s: {failed.Exception.Message}",
-            };
+            context.CandidateState = retry;
             return;
         }
-        if (context.BackgroundJob.Job?.Type == typeof(CallActionJob) && context.BackgroundJob.Job.Args[0] is long actionId)
+        var job = context.BackgroundJob.Job;
+        long[]? exhausted = job?.Type == typeof(CallActionJob) && job.Args[0] is long actionId ? [actionId]
+            : job?.Type == typeof(CallActionBatchJob) && job.Args[0] is long[] actionIds ? actionIds
+            : null;
+        if (exhausted is not null)
         {
-            ActionLedger.MarkExhausted(dataSource, actionId);
+            ActionLedger.MarkExhausted(dataSource, exhausted);
             logger.LogWarning("Job {JobId} failed for good after {Retries} retries: {Error}", context.BackgroundJob.Id, retries, failed.Exception.Message);
         }
+    }
+
+    /// <summary>
+    /// The scheduled state of retry number <paramref name="retriesSoFar"/> + 1 after <paramref name="exception"/>,
+    /// or null when the failure is permanent or the retries are used up.
+    /// </summary>
+    public ScheduledState? RetryState(Exception exception, int retriesSoFar)
+    {
+        var delays = options.CurrentValue.EffectiveRetryDelaysSeconds;
+        if (exception is PermanentActionException || retriesSoFar >= delays.Length)
+        {
+            return null;
+        }
+        var delay = Jitter(TimeSpan.FromSeconds(delays[retriesSoFar]));
+        if (exception is TransientActionException { RetryAfter: { } retryAfter } && retryAfter > delay)
+        {
+            // Hangfire keeps schedule times in whole seconds and may fire up to a second early:
+            // one second more makes sure the remote's Retry-After is never undercut.
+            delay = retryAfter + TimeSpan.FromSeconds(1);
+        }
+        return new ScheduledState(delay)
+        {
+            Reason = $"Retry {retriesSoFar + 1} of {delays.Length} in {delay.TotalSeconds:0.#} s: {exception.Message}",
+        };
     }
 
     private static TimeSpan Jitter(TimeSpan delay) => delay * (0.8 + (0.4 * Random.Shared.NextDouble()));

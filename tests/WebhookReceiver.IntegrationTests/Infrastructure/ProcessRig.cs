@@ -6,7 +6,7 @@ namespace WebhookReceiver.IntegrationTests.Infrastructure;
 /// </summary>
 internal sealed class ProcessRig : IAsyncDisposable
 {
-    private ProcessRig(string database, IntegrationStub crm, IntegrationStub tickets, int workerCount)
+    private ProcessRig(string database, IntegrationStub crm, IntegrationStub tickets, int workerCount, int actionsPerJob)
     {
         Database = database;
         Crm = crm;
@@ -18,6 +18,7 @@ internal sealed class ProcessRig : IAsyncDisposable
             ["Crm__BaseUrl"] = crm.BaseUrl,
             ["Tickets__BaseUrl"] = tickets.BaseUrl,
             ["Jobs__WorkerCount"] = workerCount.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Jobs__ActionsPerJob"] = actionsPerJob.ToString(System.Globalization.CultureInfo.InvariantCulture),
             ["Jobs__RecoveryAfterSeconds"] = "5",
             ["Jobs__RetryDelaysSeconds__0"] = "1",
             ["Jobs__RetryDelaysSeconds__1"] = "1",
@@ -31,13 +32,14 @@ internal sealed class ProcessRig : IAsyncDisposable
     public string Secret { get; } = StandardWebhookSigner.NewSecret();
     public IReadOnlyDictionary<string, string?> Environment { get; }
 
-    public static async Task<ProcessRig> CreateAsync(string databasePrefix, int workerCount)
+    /// <param name="actionsPerJob">Batch size: a process killed mid-batch repeats at most this many requests per worker.</param>
+    public static async Task<ProcessRig> CreateAsync(string databasePrefix, int workerCount, int actionsPerJob = 32)
     {
         var crm = new IntegrationStub();
         var tickets = new IntegrationStub();
         await crm.StartAsync();
         await tickets.StartAsync();
-        return new ProcessRig(await PostgresServer.CreateDatabaseAsync(databasePrefix), crm, tickets, workerCount);
+        return new ProcessRig(await PostgresServer.CreateDatabaseAsync(databasePrefix), crm, tickets, workerCount, actionsPerJob);
     }
 
     public async ValueTask DisposeAsync()

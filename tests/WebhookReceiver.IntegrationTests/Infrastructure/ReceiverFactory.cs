@@ -70,9 +70,12 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         StartServer();
     }
 
-    async Task IAsyncLifetime.DisposeAsync()
+    Task IAsyncLifetime.DisposeAsync() => DisposeAsync().AsTask();
+
+    /// <summary>Stops the host, its stubs, and drops its own database (so <c>await using</c> cleans up everything).</summary>
+    public override async ValueTask DisposeAsync()
     {
-        await DisposeAsync();
+        await base.DisposeAsync();
         await Crm.DisposeAsync();
         await Tickets.DisposeAsync();
         await MiniVoice.DisposeAsync();
@@ -80,6 +83,7 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         {
             await PostgresServer.DropDatabaseAsync(ConnectionString);
         }
+        GC.SuppressFinalize(this);
     }
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
