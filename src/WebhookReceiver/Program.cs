@@ -3,6 +3,7 @@ using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Operators;
+using WebhookReceiver.Recovery;
 using WebhookReceiver.Webhooks;
 
 if (args is ["healthcheck", ..])
@@ -20,6 +21,7 @@ builder.AddOperatorAccess();
 builder.AddWebhooks();
 builder.AddJobs();
 builder.AddCallCreation();
+builder.AddRecovery();
 
 var app = builder.Build();
 
@@ -39,6 +41,7 @@ if (builder.Configuration.Role().ServesApi())
 {
     app.MapWebhooks();
     app.MapCalls();
+    app.MapRecovery();
     app.MapJobsDashboard();
 }
 

@@ -55,9 +55,12 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             a.ToTable("call_actions");
             a.Property(e => e.Id).UseIdentityAlwaysColumn();
             a.HasIndex(e => new { e.CallId, e.Id });
-            a.HasIndex(e => new { e.EventId, e.Action }).IsUnique();
-            // ticket.create runs once per call, whatever the number of failing events.
-            a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create'").HasDatabaseName("ix_call_actions_one_ticket_per_call");
+            // Once per (event, action) and one ticket per call, whatever the number of failing events; an
+            // operator's replay is the deliberate exception.
+            a.HasIndex(e => new { e.EventId, e.Action }).IsUnique().HasFilter("replay_of IS NULL");
+            a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create' AND replay_of IS NULL").HasDatabaseName("ix_call_actions_one_ticket_per_call");
+            // Failures grouped and bulk retries look at failed rows by time.
+            a.HasIndex(e => new { e.State, e.UpdatedAt }).HasFilter("state = 'failed'").HasDatabaseName("ix_call_actions_failed");
             // The dispatcher's work list stays small and indexed however large the table grows.
             a.HasIndex(e => e.Id).HasFilter("state = 'pending' AND dispatched_at IS NULL").HasDatabaseName("ix_call_actions_undispatched");
             a.HasIndex(e => new { e.State, e.DispatchedAt }).HasFilter("state = 'pending'").HasDatabaseName("ix_call_actions_pending");

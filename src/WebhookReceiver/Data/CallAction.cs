@@ -26,4 +26,11 @@ internal sealed class CallAction
     public DateTime CreatedAt { get; set; }
     public DateTime UpdatedAt { get; set; }
     public DateTime? CompletedAt { get; set; }
+    /// <summary>
+    /// Set on an action an operator replayed on purpose: the action it repeats. Replays sit outside the
+    /// once-per-(event, action) and once-per-call-ticket rules and send their own Idempotency-Key.
+    /// </summary>
+    public long? ReplayOf { get; set; }
+    /// <summary>The operator who replayed or last retried/cancelled it by hand (audit).</summary>
+    public string? RequestedBy { get; set; }
 }

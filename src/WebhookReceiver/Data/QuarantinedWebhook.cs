@@ -14,4 +14,8 @@ internal sealed class QuarantinedWebhook
     /// <summary>jsonb: the headers that matter for a replay (never credentials or signatures).</summary>
     public required string Headers { get; set; }
     public string? RemoteAddress { get; set; }
+    /// <summary>When an operator re-ingested it and it passed validation; the event it became.</summary>
+    public DateTime? ReingestedAt { get; set; }
+    public long? ReingestedEventId { get; set; }
+    public string? ReingestedBy { get; set; }
 }

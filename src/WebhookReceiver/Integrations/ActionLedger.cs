@@ -9,19 +9,19 @@ namespace WebhookReceiver.Integrations;
 internal static class ActionLedger
 {
     /// <summary>Counts an attempt, unless the action already succeeded (then null: send nothing).</summary>
-    public static async Task<(long? EventId, int Attempt)?> BeginAttemptAsync(NpgsqlConnection connection, long actionId, CancellationToken ct)
+    public static async Task<(long? EventId, int Attempt, long? ReplayOf)?> BeginAttemptAsync(NpgsqlConnection connection, long actionId, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             "UPDATE call_actions SET attempts = attempts + 1, state = 'pending', last_attempt_at = now(), " +
             "first_attempt_at = COALESCE(first_attempt_at, now()), updated_at = now() " +
-            "WHERE id = $1 AND state <> 'succeeded' RETURNING event_id, attempts", connection);
+            "WHERE id = $1 AND state <> 'succeeded' RETURNING event_id, attempts, replay_of", connection);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = actionId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
             return null;
         }
-        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.GetInt32(1));
+        return (reader.IsDBNull(0) ? null : reader.GetInt64(0), reader.GetInt32(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
     }
 
     public static Task RecordAsync(NpgsqlConnection connection, long actionId, ActionOutcome outcome, CancellationToken ct) =>
@@ -50,7 +50,7 @@ internal static class ActionLedger
         string batchJobId, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "SELECT id, action, call_id, event_id, pg_try_advisory_lock(hashtextextended('call:' || call_id, 0)) FROM call_actions " +
+            "SELECT id, action, call_id, event_id, replay_of, pg_try_advisory_lock(hashtextextended('call:' || call_id, 0)) FROM call_actions " +
             "WHERE id = ANY($1) AND state = 'pending' AND (job_id IS NULL OR job_id = $2) ORDER BY id", connection);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actionIds });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
@@ -58,8 +58,8 @@ internal static class ActionLedger
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
         {
-            actions.Add((new BatchAttempt(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
-                reader.IsDBNull(3) ? null : reader.GetInt64(3), 0), reader.GetBoolean(4)));
+            actions.Add((new BatchAttempt(new ActionRef(reader.GetInt64(0), reader.GetString(1), reader.GetString(2),
+                reader.IsDBNull(3) ? null : reader.GetInt64(3), reader.IsDBNull(4) ? null : reader.GetInt64(4)), 0), reader.GetBoolean(5)));
         }
         return actions;
     }
@@ -71,7 +71,7 @@ internal static class ActionLedger
         await using var command = new NpgsqlCommand(
             "UPDATE call_actions SET attempts = attempts + 1, last_attempt_at = now(), first_attempt_at = COALESCE(first_attempt_at, now()), " +
             "updated_at = now(), job_id = COALESCE(job_id, $2) WHERE id = ANY($1) AND state = 'pending' RETURNING id, attempts", connection);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actions.Select(a => a.ActionId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actions.Select(a => a.Ref.ActionId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
         var counted = new Dictionary<long, int>(actions.Count);
         await using var reader = await command.ExecuteReaderAsync(ct);
@@ -79,7 +79,7 @@ internal static class ActionLedger
         {
             counted[reader.GetInt64(0)] = reader.GetInt32(1);
         }
-        return actions.Where(a => counted.ContainsKey(a.ActionId)).Select(a => a with { Attempt = counted[a.ActionId] }).ToList();
+        return actions.Where(a => counted.ContainsKey(a.Ref.ActionId)).Select(a => a with { Attempt = counted[a.Ref.ActionId] }).ToList();
     }
 
     /// <summary>Records every outcome of a batch in one statement.</summary>
@@ -139,4 +139,9 @@ internal static class ActionLedger
 }
 
 /// <summary>One action a batch attempts, as the ledger counted it.</summary>
-internal sealed record BatchAttempt(long ActionId, string Action, string CallId, long? EventId, int Attempt);
+internal sealed record BatchAttempt(ActionRef Ref, int Attempt)
+{
+    public long ActionId => Ref.ActionId;
+    public string Action => Ref.Action;
+    public string CallId => Ref.CallId;
+}

@@ -23,8 +23,10 @@ internal static class ActionErrorKind
     public const string NotConfigured = "not_configured";
     /// <summary>Our own side: an unknown action, a call record that vanished.</summary>
     public const string Internal = "internal";
+    /// <summary>An operator cancelled its scheduled retries.</summary>
+    public const string Canceled = "canceled";
 
-    public static readonly IReadOnlyList<string> All = [Http, Timeout, Unreachable, NotConfigured, Internal];
+    public static readonly IReadOnlyList<string> All = [Http, Timeout, Unreachable, NotConfigured, Internal, Canceled];
 }
 
 /// <summary>Thrown so that Hangfire schedules a retry (see Jobs/RetryPolicyFilter).</summary>

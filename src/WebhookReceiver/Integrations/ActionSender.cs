@@ -15,23 +15,33 @@ internal sealed class ActionSender(IntegrationSender sender, IOptions<CrmOptions
     public const string CrmSync = "crm.sync";
     public const string TicketCreate = "ticket.create";
 
-    /// <summary>The same key on every attempt, so the remote side can drop a repeat whose first answer was lost.</summary>
-    public static string IdempotencyKey(string action, string callId, long? eventId) =>
-        action == TicketCreate ? $"{TicketCreate}:{callId}" : $"{action}:{eventId}";
-
-    public async Task<ActionOutcome> SendAsync(string action, string callId, long? eventId, CallRecord? record, CancellationToken ct)
+    /// <summary>
+    /// The same key on every attempt, so the remote side can drop a repeat whose first answer was lost. An
+    /// operator's replay is meant to be applied again, so it carries a key of its own.
+    /// </summary>
+    public static string IdempotencyKey(string action, string callId, long? eventId, long actionId, bool replay)
     {
+        var key = action == TicketCreate ? $"{TicketCreate}:{callId}" : $"{action}:{eventId}";
+        return replay ? $"{key}:replay:{actionId}" : key;
+    }
+
+    public async Task<ActionOutcome> SendAsync(ActionRef action, CallRecord? record, CancellationToken ct)
+    {
+        var (actionId, name, callId, eventId, replay) = (action.ActionId, action.Action, action.CallId, action.EventId, action.ReplayOf is not null);
         if (record is null)
         {
             return ActionOutcome.Fatal(null, ActionErrorKind.Internal, $"call {callId} does not exist");
         }
         var call = CallSummary.Of(record);
-        var key = IdempotencyKey(action, callId, eventId);
-        return action switch
+        var key = IdempotencyKey(name, callId, eventId, actionId, replay);
+        return name switch
         {
             CrmSync => await sender.PostAsync("crm", crm.Value, "calls", key, new CrmSyncPayload(callId, eventId, clock.GetUtcNow(), call), ct),
             TicketCreate => await sender.PostAsync("tickets", tickets.Value, "tickets", key, TicketPayload.For(call), ct),
-            _ => ActionOutcome.Fatal(null, ActionErrorKind.Internal, $"unknown action '{action}'"),
+            _ => ActionOutcome.Fatal(null, ActionErrorKind.Internal, $"unknown action '{name}'"),
         };
     }
 }
+
+/// <summary>What a send needs to know about an action row.</summary>
+internal sealed record ActionRef(long ActionId, string Action, string CallId, long? EventId, long? ReplayOf);

@@ -73,7 +73,7 @@ internal sealed class CallActionBatchJob(
             using var scope = logger.BeginScope(new Dictionary<string, object> { ["CallId"] = call.Key });
             foreach (var attempt in call.OrderBy(a => a.ActionId))
             {
-                var outcome = await sender.SendAsync(attempt.Action, attempt.CallId, attempt.EventId, records.GetValueOrDefault(attempt.CallId), token);
+                var outcome = await sender.SendAsync(attempt.Ref, records.GetValueOrDefault(attempt.CallId), token);
                 results.Add((attempt, outcome));
                 if (outcome.Succeeded)
                 {

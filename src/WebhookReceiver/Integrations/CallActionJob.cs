@@ -28,7 +28,7 @@ internal sealed class CallActionJob(NpgsqlDataSource dataSource, AppDbContext db
                 return;
             }
             var record = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
-            var outcome = await sender.SendAsync(action, callId, attempt.Value.EventId, record, cancellationToken);
+            var outcome = await sender.SendAsync(new ActionRef(actionId, action, callId, attempt.Value.EventId, attempt.Value.ReplayOf), record, cancellationToken);
             await ActionLedger.RecordAsync(connection, actionId, outcome, CancellationToken.None);
             if (outcome.Succeeded)
             {

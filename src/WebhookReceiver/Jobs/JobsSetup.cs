@@ -94,7 +94,8 @@ internal static class JobsSetup
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new DashboardAuthorization(app.ServiceProvider.GetRequiredService<OperatorAccess>())],
+            Authorization = [new DashboardAuthorization(app.ServiceProvider.GetRequiredService<OperatorAccess>(),
+                app.ServiceProvider.GetRequiredService<ILogger<DashboardAuthorization>>())],
             DisplayStorageConnectionString = false,
             DashboardTitle = "WebhookReceiver jobs",
             AppPath = null,

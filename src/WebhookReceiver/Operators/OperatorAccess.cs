@@ -19,6 +19,29 @@ internal sealed class OperatorAccess(IOptions<DashboardCredentials> options)
         ? _credentials.Matches(context.Request.Headers.Authorization)
         : IsLocal(context);
 
+    /// <summary>Who is asking, for the audit log: the Basic user name, or "local" when no credentials are configured.</summary>
+    public static string Name(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        {
+            try
+            {
+                var decoded = System.Text.Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
+                var colon = decoded.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0)
+                {
+                    return decoded[..colon];
+                }
+            }
+            catch (FormatException)
+            {
+                // Not base64: fall through.
+            }
+        }
+        return "local";
+    }
+
     private static bool IsLocal(HttpContext context)
     {
         var remote = context.Connection.RemoteIpAddress;
@@ -27,15 +50,20 @@ internal sealed class OperatorAccess(IOptions<DashboardCredentials> options)
     }
 }
 
-internal sealed class OperatorAccessFilter(OperatorAccess access) : IEndpointFilter
+/// <summary>Refuses anyone else and writes every operator request to the audit log (who, what, from where).</summary>
+internal sealed class OperatorAccessFilter(OperatorAccess access, ILogger<OperatorAccessFilter> audit) : IEndpointFilter
 {
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
         if (access.IsAllowed(http))
         {
+            audit.LogInformation("Operator {Operator} {Method} {Path}{Query} from {RemoteAddress}", OperatorAccess.Name(http),
+                http.Request.Method, http.Request.Path.Value, http.Request.QueryString.Value, http.Connection.RemoteIpAddress);
             return await next(context);
         }
+        audit.LogWarning("Operator request refused: {Method} {Path} from {RemoteAddress}", http.Request.Method, http.Request.Path.Value,
+            http.Connection.RemoteIpAddress);
         if (access.CredentialsRequired)
         {
             http.Response.Headers.WWWAuthenticate = "Basic realm=\"WebhookReceiver operators\", charset=\"UTF-8\"";

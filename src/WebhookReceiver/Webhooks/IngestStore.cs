@@ -6,7 +6,18 @@ namespace WebhookReceiver.Webhooks;
 internal sealed record IngestCommand(
     string Identity, string? WebhookId, string CallId, string Event, string? Status, bool IsFinal,
     DateTimeOffset CreatedAt, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To,
-    ReadOnlyMemory<byte> RawBody, string[] TicketStatuses);
+    ReadOnlyMemory<byte> RawBody, string[] TicketStatuses)
+{
+    /// <summary>The command for a validated payload (the webhook endpoint and an operator's re-ingest alike).</summary>
+    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body, string[] ticketStatuses)
+    {
+        var status = Calls.CallStatus.Normalize(payload.Status);
+        return new IngestCommand(
+            EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId, payload.CallId!, payload.Event!,
+            status, Calls.CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
+            payload.Direction, payload.From, payload.To, body, ticketStatuses);
+    }
+}
 
 internal sealed record IngestResult(
     bool Duplicate, long EventId, bool OutOfOrder, string? CallStatus, bool CallIsFinal, bool BecameFinal, int ActionsCreated);

@@ -4,7 +4,6 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using IDiagnosticContext = Serilog.IDiagnosticContext;
-using WebhookReceiver.Calls;
 using WebhookReceiver.Jobs;
 
 namespace WebhookReceiver.Webhooks;
@@ -99,7 +98,8 @@ internal static class WebhooksApi
         }
     }
 
-    private static (WebhookPayload? Payload, (string Reason, Dictionary<string, string[]> Fields)? Errors) Parse(
+    /// <summary>Parses and validates a body (also an operator's re-ingest of a quarantined one).</summary>
+    internal static (WebhookPayload? Payload, (string Reason, Dictionary<string, string[]> Fields)? Errors) Parse(
         byte[] body, IHeaderDictionary headers, IValidator<WebhookPayload> validator)
     {
         // JSON text is UTF-8; the parser does not check inside strings, so check it all here.
@@ -144,11 +144,7 @@ internal static class WebhooksApi
         var callId = payload.CallId!;
         edge.Diagnostics.Set("CallId", callId);
         var webhookId = WebhookHeaders.Id(context.Request.Headers);
-        var status = CallStatus.Normalize(payload.Status);
-        var result = await edge.Ingest.IngestAsync(new IngestCommand(
-            EventIdentity.For(webhookId, callId, payload.Event!, payload.CreatedAt!.Value), webhookId, callId, payload.Event!,
-            status, CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body, edge.TicketStatuses.Canonical));
+        var result = await edge.Ingest.IngestAsync(IngestCommand.For(payload, webhookId, body, edge.TicketStatuses.Canonical));
 
         if (result.Duplicate)
         {

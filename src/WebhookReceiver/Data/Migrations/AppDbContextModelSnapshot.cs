@@ -87,6 +87,14 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("last_http_status");
 
+                    b.Property<long?>("ReplayOf")
+                        .HasColumnType("bigint")
+                        .HasColumnName("replay_of");
+
+                    b.Property<string>("RequestedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("requested_by");
+
                     b.Property<string>("State")
                         .IsRequired()
                         .HasColumnType("text")
@@ -104,7 +112,7 @@ namespace WebhookReceiver.Data.Migrations
                     b.HasIndex("CallId")
                         .IsUnique()
                         .HasDatabaseName("ix_call_actions_one_ticket_per_call")
-                        .HasFilter("action = 'ticket.create'");
+                        .HasFilter("action = 'ticket.create' AND replay_of IS NULL");
 
                     b.HasIndex("Id")
                         .HasDatabaseName("ix_call_actions_undispatched")
@@ -115,11 +123,16 @@ namespace WebhookReceiver.Data.Migrations
 
                     b.HasIndex("EventId", "Action")
                         .IsUnique()
-                        .HasDatabaseName("ix_call_actions_event_id_action");
+                        .HasDatabaseName("ix_call_actions_event_id_action")
+                        .HasFilter("replay_of IS NULL");
 
                     b.HasIndex("State", "DispatchedAt")
                         .HasDatabaseName("ix_call_actions_pending")
                         .HasFilter("state = 'pending'");
+
+                    b.HasIndex("State", "UpdatedAt")
+                        .HasDatabaseName("ix_call_actions_failed")
+                        .HasFilter("state = 'failed'");
 
                     b.ToTable("call_actions", (string)null);
                 });
@@ -282,6 +295,18 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("timestamp with time zone")
                         .HasColumnName("received_at")
                         .HasDefaultValueSql("now()");
+
+                    b.Property<DateTime?>("ReingestedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("reingested_at");
+
+                    b.Property<string>("ReingestedBy")
+                        .HasColumnType("text")
+                        .HasColumnName("reingested_by");
+
+                    b.Property<long?>("ReingestedEventId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("reingested_event_id");
 
                     b.Property<string>("RemoteAddress")
                         .HasColumnType("text")
