@@ -23,6 +23,7 @@
 #   BENCH_TEXTBOOK_EVENTS  the textbook's pipeline burst (default 3000: it ingests ~170/s)
 #   BENCH_CURVE_BASE       events at 1x of the cost curve (default 62500, so 16x = 1 000 000)
 #   BENCH_CURVE_SECONDS    measured seconds per curve size and for GET /calls/{id} (default 15)
+#   BENCH_CURVE_WARMUP     load before each size's measurement, after its fill (default 5)
 #   BENCH_GET_CONNECTIONS  wrk connections for GET /calls/{id} (default 4: operator reads, latency not saturation)
 set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
@@ -37,6 +38,7 @@ BURST_EVENTS=${BENCH_EVENTS:-20000}
 TB_EVENTS=${BENCH_TEXTBOOK_EVENTS:-3000}
 CURVE_BASE=${BENCH_CURVE_BASE:-62500}
 CURVE_SECONDS=${BENCH_CURVE_SECONDS:-15}
+CURVE_WARMUP=${BENCH_CURVE_WARMUP:-5}
 GET_CONNS=${BENCH_GET_CONNECTIONS:-4}
 for phase in $PHASES; do
   [[ " $ALL_PHASES " == *" $phase "* ]] || { echo "unknown phase '$phase' in BENCH_PHASES (known: $ALL_PHASES)" >&2; exit 2; }
@@ -316,12 +318,13 @@ if want curve; then
       f0=$(date +%s.%N)
       psql_ -d curve -v first=$(( FILLED_CALLS + 1 )) -v last=$(( FILLED_CALLS + add )) -f bench/curve-fill.sql
       FILLED_CALLS=$(( FILLED_CALLS + add ))
-      psql_ -d curve -c "ANALYZE webhook_events, calls, call_actions" -c "CHECKPOINT"
+      # VACUUM too, so autovacuum's pass over the freshly inserted rows does not land inside the measurement.
+      psql_ -d curve -c "VACUUM (ANALYZE) webhook_events, calls, call_actions" -c "CHECKPOINT"
       fill_s=$(awk -v a="$f0" -v b="$(date +%s.%N)" 'BEGIN {printf "%.0f", b - a}')
     fi
     size=$(psql_ -d curve -tA -c "SELECT count(*) FROM webhook_events")
     echo "   ${multiple}x: $size events (filled in ${fill_s} s), measuring" >&2
-    read -r c_rps c_p50 c_p99 c_bad < <(load "http://127.0.0.1:$PORT/webhooks/minivoice" bench/ingest.lua "$CURVE_SECONDS" 0)
+    read -r c_rps c_p50 c_p99 c_bad < <(load "http://127.0.0.1:$PORT/webhooks/minivoice" bench/ingest.lua "$CURVE_SECONDS" "$CURVE_WARMUP")
     if [[ $multiple == 1 ]]; then CURVE_1X=$c_rps; fi
     CURVE_ROWS+=("${multiple}x|$size|$fill_s|$c_rps|$c_p50|$c_p99|$c_bad|$(ratio "$c_rps" "$CURVE_1X")")
   done
@@ -335,14 +338,16 @@ fi
 
 row() { printf '%-36s %10s %9s %9s %8s %10s\n' "$@"; }
 mb() { [[ $1 == - ]] && echo - || echo "$1 MB"; }
-echo
-echo "Ingest, c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up, fsync on, $(nproc) cores shared by load, server and PostgreSQL"
-row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
-row "L1 Kestrel + JSON parse" "$L1_RPS" "$L1_P50" "$L1_P99" "$L1_BAD" "$(mb "$L1_RSS")"
-row "L2 pgbench, service's statement" "$L2_RPS" "$L2_P50" "$L2_P99" "$L2_BAD" "-"
-row "service (role api)" "$S_RPS" "$S_P50" "$S_P99" "$S_BAD" "$(mb "$S_RSS")"
-row "textbook (EF + Hangfire, role api)" "$T_RPS" "$T_P50" "$T_P99" "$T_BAD" "$(mb "$T_RSS")"
-echo "service/L2 = $(ratio "$S_RPS" "$L2_RPS")   service/L1 = $(ratio "$S_RPS" "$L1_RPS")   service/textbook = $(ratio "$S_RPS" "$T_RPS")   events stored: service $EVENTS, textbook $T_EVENTS"
+if want_any l1 l2 service textbook; then
+  echo
+  echo "Ingest, c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up, fsync on, $(nproc) cores shared by load, server and PostgreSQL"
+  row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
+  row "L1 Kestrel + JSON parse" "$L1_RPS" "$L1_P50" "$L1_P99" "$L1_BAD" "$(mb "$L1_RSS")"
+  row "L2 pgbench, service's statement" "$L2_RPS" "$L2_P50" "$L2_P99" "$L2_BAD" "-"
+  row "service (role api)" "$S_RPS" "$S_P50" "$S_P99" "$S_BAD" "$(mb "$S_RSS")"
+  row "textbook (EF + Hangfire, role api)" "$T_RPS" "$T_P50" "$T_P99" "$T_BAD" "$(mb "$T_RSS")"
+  echo "service/L2 = $(ratio "$S_RPS" "$L2_RPS")   service/L1 = $(ratio "$S_RPS" "$L1_RPS")   service/textbook = $(ratio "$S_RPS" "$T_RPS")   events stored: service $EVENTS, textbook $T_EVENTS"
+fi
 
 if want_any pipeline textbook-pipeline; then
   echo
