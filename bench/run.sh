@@ -127,7 +127,7 @@ burst() {
   bound=$(awk -v n="$n" -v r="$rate" 'BEGIN { s = int(n / (r > 10 ? r / 10 : 1)) + 30; print (s > 900 ? 900 : s) }')
   t0=$(date +%s.%N)
   BENCH_LIMIT=$(( n / 2 )) wrk -t2 -c"$CONNS" -d"${bound}s" --timeout "$WRK_TIMEOUT" --latency -s bench/ingest.lua "$url" >"$WORK/burst.txt" &
-  wrk_pid=$!
+  wrk_pid=$!; pids+=("$wrk_pid")
   BACKLOG=''
   for _ in $(seq 1 3600); do   # 0.5 s steps: 30 min at most
     if [[ -z $delivered ]]; then
@@ -190,7 +190,9 @@ if want l2; then
       -e "s/\\\$1/'pgb-' || :client_id::text || '-' || :n::text/"
     echo ';'
   } >"$WORK/ingest.pgbench"
-  "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$WARMUP" -f "$WORK/ingest.pgbench" bench >"$WORK/pgbench-warmup.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-warmup.txt" >&2; exit 1; }
+  if (( WARMUP > 0 )); then
+    "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$WARMUP" -f "$WORK/ingest.pgbench" bench >"$WORK/pgbench-warmup.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-warmup.txt" >&2; exit 1; }
+  fi
   "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$SECONDS_RUN" -f "$WORK/ingest.pgbench" \
     --log --log-prefix="$WORK/pgb" bench >"$WORK/pgbench.txt" 2>&1
   L2_RPS=$(awk '/^tps/ {printf "%.0f", $3; exit}' "$WORK/pgbench.txt")
