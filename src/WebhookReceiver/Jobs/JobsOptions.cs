@@ -54,6 +54,18 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 256)]
     public int SendParallelism { get; set; } = 8;
 
+    /// <summary>
+    /// While this process stores more events per second than this, the dispatcher hands out only one batch per
+    /// poll interval: the 2xx of a burst comes first, its work is safe in the outbox and drains right after.
+    /// 0 = never give way.
+    /// </summary>
+    [Range(0, 1_000_000)]
+    public int YieldToIngestAbove { get; set; } = 500;
+
+    /// <summary>Giving way to ingest stops once the oldest waiting work is this old: sustained load must not starve the work.</summary>
+    [Range(1, 3600)]
+    public int MaxYieldSeconds { get; set; } = 30;
+
     /// <summary>Hangfire enqueues the dispatcher runs at once (each is a few small transactions).</summary>
     [Range(1, 128)]
     public int DispatchParallelism { get; set; } = 16;

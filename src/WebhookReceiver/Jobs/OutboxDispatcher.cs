@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
 using WebhookReceiver.Integrations;
+using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Jobs;
 
@@ -14,13 +15,13 @@ namespace WebhookReceiver.Jobs;
 /// Jobs:RecoveryAfterSeconds; a duplicate job is harmless (the ledger and the call lock decide).
 /// </summary>
 internal sealed class OutboxDispatcher(
-    NpgsqlDataSource dataSource, IBackgroundJobClient jobs, OutboxSignal signal, IOptions<JobsOptions> options,
+    NpgsqlDataSource dataSource, IBackgroundJobClient jobs, OutboxSignal signal, IngestWriter ingest, IOptions<JobsOptions> options,
     ILogger<OutboxDispatcher> logger) : BackgroundService
 {
     private const string ClaimSql =
         "UPDATE call_actions SET dispatched_at = now() WHERE id IN (" +
         "  SELECT id FROM call_actions WHERE state = 'pending' AND dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED" +
-        ") RETURNING id, action, call_id";
+        ") RETURNING id, action, call_id, extract(epoch FROM now() - created_at)::float8";
 
     // job_id IS NULL: the batch may already have run and handed a failed action to its own retry job.
     private const string RecordJobsSql =
@@ -44,7 +45,16 @@ internal sealed class OutboxDispatcher(
                     await ReleaseStaleClaimsAsync(o.RecoveryAfterSeconds, stoppingToken);
                     nextSweep = DateTime.UtcNow.AddSeconds(Math.Max(1, o.RecoveryAfterSeconds / 4));
                 }
-                if (await DispatchBatchAsync(o.DispatchBatchSize, stoppingToken) == o.DispatchBatchSize)
+                var yielding = o.YieldToIngestAbove > 0 && IngestRate() >= o.YieldToIngestAbove && _oldestWaitSeconds < o.MaxYieldSeconds;
+                var limit = yielding ? o.ActionsPerJob : o.DispatchBatchSize;
+                var dispatched = await DispatchBatchAsync(limit, stoppingToken);
+                if (yielding)
+                {
+                    // One batch per interval, whatever the signal says: the burst's requests get the CPU.
+                    await Task.Delay(poll, stoppingToken);
+                    continue;
+                }
+                if (dispatched == limit)
                 {
                     continue; // more waiting: no pause
                 }
@@ -61,9 +71,27 @@ internal sealed class OutboxDispatcher(
         }
     }
 
+    private long _lastStored;
+    private long _lastSampleTicks = Environment.TickCount64;
+    private double _lastRate;
+    private double _oldestWaitSeconds;
+
+    /// <summary>Events per second this process stored, over at least one poll interval (shorter samples are noise).</summary>
+    private double IngestRate()
+    {
+        var (stored, now) = (ingest.StoredEvents, Environment.TickCount64);
+        if (now - _lastSampleTicks >= options.Value.PollIntervalMilliseconds)
+        {
+            _lastRate = (stored - _lastStored) * 1000.0 / (now - _lastSampleTicks);
+            (_lastStored, _lastSampleTicks) = (stored, now);
+        }
+        return _lastRate;
+    }
+
     private async Task<int> DispatchBatchAsync(int batchSize, CancellationToken ct)
     {
         var claimed = new List<(long Id, string Action, string CallId)>();
+        _oldestWaitSeconds = 0;
         await using (var claim = dataSource.CreateCommand(ClaimSql))
         {
             claim.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
@@ -71,6 +99,7 @@ internal sealed class OutboxDispatcher(
             while (await reader.ReadAsync(ct))
             {
                 claimed.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
+                _oldestWaitSeconds = Math.Max(_oldestWaitSeconds, reader.GetDouble(3));
             }
         }
         if (claimed.Count == 0)

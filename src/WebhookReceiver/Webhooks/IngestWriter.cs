@@ -23,6 +23,10 @@ internal sealed class IngestWriter(IngestStore store, IOptions<WebhookOptions> o
     });
 
     private Task[] _writers = [];
+    private long _stored;
+
+    /// <summary>Events committed since start: the dispatcher reads its rate to give way to a burst (Jobs:YieldToIngestAbove).</summary>
+    public long StoredEvents => Interlocked.Read(ref _stored);
 
     /// <summary>Completes after the commit; throws what the database threw (the caller answers 400 or 503).</summary>
     public Task<IngestResult> IngestAsync(IngestCommand command)
@@ -73,6 +77,7 @@ internal sealed class IngestWriter(IngestStore store, IOptions<WebhookOptions> o
         try
         {
             var results = await store.IngestAsync(batch.ConvertAll(p => p.Command), CancellationToken.None);
+            Interlocked.Add(ref _stored, batch.Count);
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(results[i]);

@@ -112,6 +112,43 @@ public sealed class BatchJobTests
         });
     }
 
+    [Fact]
+    public async Task While_ingest_is_busy_the_dispatcher_gives_way_but_never_for_longer_than_MaxYieldSeconds()
+    {
+        await WithDatabaseAsync("wr_yield", async database =>
+        {
+            // Any ingest counts as busy, one action per job: giving way hands out one action per 200 ms (5/s) while
+            // events arrive at ~30/s, so the backlog only clears if giving way stops after MaxYieldSeconds.
+            await using var app = await StartAsync(database, new Dictionary<string, string?>
+            {
+                ["Jobs:YieldToIngestAbove"] = "1", ["Jobs:MaxYieldSeconds"] = "2", ["Jobs:ActionsPerJob"] = "1",
+            });
+            var sent = new List<string>();
+            var started = DateTime.UtcNow;
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(8))
+            {
+                var callId = MiniVoiceEvents.NewCallId();
+                using var response = await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", T0));
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                sent.Add(callId);
+                await Task.Delay(30); // the sender's pace, ~30 events/s
+
+            }
+            var waitingAtEnd = await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE state = 'pending'");
+
+            // Gave way (work waited well past the usual few ms), but no longer than MaxYieldSeconds plus a round or two.
+            var longestWait = await Db.ScalarAsync<double>(database,
+                "SELECT max(extract(epoch FROM dispatched_at - created_at))::float8 FROM call_actions");
+            Assert.InRange(longestWait, 1.0, 4.0);
+            Assert.True(waitingAtEnd < sent.Count / 2, $"{waitingAtEnd} of {sent.Count} actions still waiting when the burst ended");
+            foreach (var callId in sent)
+            {
+                await Actions.SettledAsync(database, callId);
+            }
+            Assert.Equal(sent.Count, app.Crm.Requests.Count);
+        });
+    }
+
     /// <summary>Commits one completed event (one crm.sync) for each of <paramref name="count"/> calls with no worker running.</summary>
     private static async Task<string[]> IngestWithoutWorkersAsync(string database, int count)
     {
