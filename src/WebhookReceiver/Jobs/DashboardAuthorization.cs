@@ -9,6 +9,11 @@ internal sealed class DashboardAuthorization(OperatorAccess access, ILogger<Dash
     public bool Authorize(DashboardContext context)
     {
         var http = context.GetHttpContext();
+        if (OperatorAccessFilter.CrossSite(http.Request))
+        {
+            audit.LogWarning("Cross-site dashboard request refused: {Method} {Path}", http.Request.Method, http.Request.Path.Value);
+            return false;
+        }
         if (access.IsAllowed(http))
         {
             if (HttpMethods.IsPost(http.Request.Method))

@@ -56,6 +56,16 @@ internal sealed class OperatorAccessFilter(OperatorAccess access, ILogger<Operat
     public async ValueTask<object?> InvokeAsync(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
+        if (CrossSite(http.Request))
+        {
+            // A browser keeps sending Basic credentials to this origin, so a page elsewhere could make an operator's
+            // browser retry or replay work (CSRF). Browsers say where a request comes from; anything not from
+            // this origin may read nothing and change nothing.
+            audit.LogWarning("Cross-site operator request refused: {Method} {Path} from origin {Origin}", http.Request.Method,
+                http.Request.Path.Value, http.Request.Headers.Origin.ToString());
+            return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
+                detail: "Operator endpoints do not accept cross-site requests.");
+        }
         if (access.IsAllowed(http))
         {
             audit.LogInformation("Operator {Operator} {Method} {Path}{Query} from {RemoteAddress}", OperatorAccess.Name(http),
@@ -71,6 +81,22 @@ internal sealed class OperatorAccessFilter(OperatorAccess access, ILogger<Operat
         }
         return TypedResults.Problem(statusCode: StatusCodes.Status403Forbidden, title: "Forbidden",
             detail: "Operator endpoints are served to local requests only until Dashboard:Username and Dashboard:Password are configured.");
+    }
+
+    /// <summary>
+    /// Sec-Fetch-Site (every current browser) or, failing that, an Origin that is not this host. Tools such as
+    /// curl send neither and are not affected.
+    /// </summary>
+    internal static bool CrossSite(HttpRequest request)
+    {
+        var site = request.Headers["Sec-Fetch-Site"].ToString();
+        if (site.Length > 0)
+        {
+            return site is not ("same-origin" or "none");
+        }
+        var origin = request.Headers.Origin.ToString();
+        return origin.Length > 0 && !(Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+                                      && string.Equals(uri.Authority, request.Host.Value, StringComparison.OrdinalIgnoreCase));
     }
 }
 

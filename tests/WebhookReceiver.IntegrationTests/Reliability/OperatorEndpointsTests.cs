@@ -54,6 +54,24 @@ public sealed partial class OperatorEndpointsTests(OperatorAccessTests.WithDashb
         Assert.DoesNotContain(app.Logs.Events, e => e.RenderMessage().Contains(OperatorAccessTests.WithDashboardCredentials.Password, StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site", HttpStatusCode.Forbidden)]
+    [InlineData("Sec-Fetch-Site", "same-site", HttpStatusCode.Forbidden)]
+    [InlineData("Origin", "https://evil.example", HttpStatusCode.Forbidden)]
+    [InlineData("Sec-Fetch-Site", "same-origin", HttpStatusCode.NotFound)]
+    [InlineData("Sec-Fetch-Site", "none", HttpStatusCode.NotFound)]
+    public async Task A_request_a_browser_marks_as_cross_site_is_refused_even_with_credentials(string header, string value, HttpStatusCode expected)
+    {
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/actions/987654321/retry");
+        request.Headers.Authorization = ReceiverFactory.BasicHeader("ops", OperatorAccessTests.WithDashboardCredentials.Password);
+        request.Headers.Add(header, value);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(expected, response.StatusCode);
+    }
+
     /// <summary>"/actions/{actionId:long}/retry" → "/actions/1/retry"; a catch-all is dropped ("/hangfire/{**path}" → "/hangfire").</summary>
     private static string Concrete(string pattern) =>
         "/" + Parameter().Replace(pattern.TrimStart('/'), m => m.Value.StartsWith("{*", StringComparison.Ordinal) ? "" : "1").TrimEnd('/');
