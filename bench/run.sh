@@ -120,9 +120,11 @@ load() {
 # A burst of N unique events (wrk stops each of its two threads after N/2 answers), timed until the work it
 # caused is done. burst URL N RATE DB STORED_SQL PENDING_SQL; RATE (req/s measured earlier, or a guess) only
 # bounds wrk's run. Sets B_P50 B_P99 B_BAD (latency while the jobs drain), BACKLOG (work waiting when the last
-# event was stored), DRAIN (seconds from the burst's first request until no work is waiting).
+# event was stored), DRAIN (seconds from the burst's first request until no work is waiting), AFTER (jobs/s of
+# the backlog alone, from the last stored event until none waits: the workers' rate with no ingest competing;
+# "-" when there was no backlog).
 burst() {
-  local url=$1 n=$2 rate=$3 db=$4 stored_sql=$5 pending_sql=$6 delivered='' wrk_pid t0 t1 bound stored last=-1 still=0
+  local url=$1 n=$2 rate=$3 db=$4 stored_sql=$5 pending_sql=$6 delivered='' wrk_pid t0 t1 td bound stored last=-1 still=0
   # Only a safety net: the burst normally ends when its events are stored (below), whatever this says.
   bound=$(awk -v n="$n" -v r="$rate" 'BEGIN { s = int(n / (r > 10 ? r / 10 : 1)) + 30; print (s > 900 ? 900 : s) }')
   t0=$(date +%s.%N)
@@ -137,6 +139,7 @@ burst() {
       if (( stored >= n / 2 * 2 || still >= 30 )) || ! kill -0 "$wrk_pid" 2>/dev/null; then
         delivered=1
         BACKLOG=$(psql_ -d "$db" -tA -c "$pending_sql")
+        td=$(date +%s.%N)
         # wrk sleeps out its -d even after its threads stopped: SIGINT makes it print its figures and exit.
         kill -INT "$wrk_pid" 2>/dev/null || true
         wait "$wrk_pid" || true
@@ -147,6 +150,7 @@ burst() {
   done
   t1=$(date +%s.%N)
   DRAIN=$(awk -v a="$t0" -v b="$t1" 'BEGIN {printf "%.1f", b - a}')
+  AFTER=$(awk -v n="${BACKLOG:-0}" -v a="${td:-$t1}" -v b="$t1" 'BEGIN { if (n > 0 && b - a > 0.5) printf "%.0f", n / (b - a); else print "-" }')
   read -r _ B_P50 B_P99 B_BAD < <(wrk_summary "$WORK/burst.txt")
 }
 
@@ -267,7 +271,7 @@ if want pipeline; then
   burst "http://127.0.0.1:$PORT/webhooks/minivoice" "$BURST_EVENTS" "$(num_or "$S_RPS" 1000)" pipeline \
     "SELECT count(*) FROM webhook_events WHERE received_at >= '$BURST_START'" \
     "SELECT count(*) FROM call_actions WHERE state = 'pending'"
-  P_P50=$B_P50 P_P99=$B_P99 P_BAD=$B_BAD P_BACKLOG=$BACKLOG P_DRAIN=$DRAIN
+  P_P50=$B_P50 P_P99=$B_P99 P_BAD=$B_BAD P_BACKLOG=$BACKLOG P_DRAIN=$DRAIN P_AFTER=$AFTER
   P_JOBS=$(psql_ -d pipeline -tA -c "SELECT count(*) FROM call_actions WHERE created_at >= '$BURST_START' AND state = 'succeeded'")
   P_FAILED=$(psql_ -d pipeline -tA -c "SELECT count(*) FROM call_actions WHERE created_at >= '$BURST_START' AND state <> 'succeeded'")
   # Ingest rate of the burst from the stored arrival times (first to last event).
@@ -286,7 +290,7 @@ if want textbook-pipeline; then
   burst "$TBURL/webhooks/minivoice" "$TB_EVENTS" "$(num_or "$T_RPS" 170)" textbook_pipeline \
     "SELECT count(*) FROM events WHERE received_at >= '$BURST_START'" \
     "SELECT count(*) FROM hangfire.job WHERE statename IS NULL OR statename IN ('Enqueued', 'Processing')"
-  TP_P50=$B_P50 TP_P99=$B_P99 TP_BAD=$B_BAD TP_BACKLOG=$BACKLOG TP_DRAIN=$DRAIN
+  TP_P50=$B_P50 TP_P99=$B_P99 TP_BAD=$B_BAD TP_BACKLOG=$BACKLOG TP_DRAIN=$DRAIN TP_AFTER=$AFTER
   TP_JOBS=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'")
   TP_FAILED=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM hangfire.job WHERE statename <> 'Succeeded'")
   TP_RPS=$(psql_ -d textbook_pipeline -tA -c "SELECT round(count(*) / greatest(extract(epoch FROM max(received_at) - min(received_at)), 0.001)) FROM events WHERE received_at >= '$BURST_START'")
@@ -354,17 +358,18 @@ fi
 if want_any pipeline textbook-pipeline; then
   echo
   echo "Job pipeline, CRM/ticket stub answering in 5 ms; drain = first request of the burst until no work waits"
-  printf '%-36s %8s %9s %9s %9s %8s %8s %9s %8s %7s %10s\n' "what" "events" "events/s" "p50 ms" "p99 ms" "non-2xx" "backlog" "drain s" "jobs" "jobs/s" "peak RSS"
+  printf '%-36s %8s %9s %9s %9s %8s %8s %9s %8s %7s %7s %10s\n' "what" "events" "events/s" "p50 ms" "p99 ms" "non-2xx" "backlog" "drain s" "jobs" "jobs/s" "after/s" "peak RSS"
   if want pipeline; then
-    printf '%-36s %8s %9s %9s %9s %8s %8s %9s %8s %7s %10s\n' "service (role all)" "$P_EVENTS" "$P_RPS" "$P_P50" "$P_P99" "$P_BAD" "$P_BACKLOG" "$P_DRAIN" "$P_JOBS" "$P_JOBS_PER_S" "$P_RSS MB"
+    printf '%-36s %8s %9s %9s %9s %8s %8s %9s %8s %7s %7s %10s\n' "service (role all)" "$P_EVENTS" "$P_RPS" "$P_P50" "$P_P99" "$P_BAD" "$P_BACKLOG" "$P_DRAIN" "$P_JOBS" "$P_JOBS_PER_S" "$P_AFTER" "$P_RSS MB"
   fi
   if want textbook-pipeline; then
-    printf '%-36s %8s %9s %9s %9s %8s %8s %9s %8s %7s %10s\n' "textbook (Hangfire server in-process)" "$TP_EVENTS" "$TP_RPS" "$TP_P50" "$TP_P99" "$TP_BAD" "$TP_BACKLOG" "$TP_DRAIN" "$TP_JOBS" "$TP_JOBS_PER_S" "$TP_RSS MB"
+    printf '%-36s %8s %9s %9s %9s %8s %8s %9s %8s %7s %7s %10s\n' "textbook (Hangfire server in-process)" "$TP_EVENTS" "$TP_RPS" "$TP_P50" "$TP_P99" "$TP_BAD" "$TP_BACKLOG" "$TP_DRAIN" "$TP_JOBS" "$TP_JOBS_PER_S" "$TP_AFTER" "$TP_RSS MB"
   fi
   if want pipeline; then echo "service: idle pickup ${PICKUP_MS:-?} ms (commit to CRM success); actions not succeeded: $P_FAILED"; fi
   if want textbook-pipeline; then echo "textbook: jobs not succeeded (retrying or failed): $TP_FAILED"; fi
   if want pipeline && want textbook-pipeline; then
-    echo "jobs/s service/textbook = $(ratio "${P_JOBS_PER_S:-}" "${TP_JOBS_PER_S:-}") (target >= 3)"
+    echo "jobs/s service/textbook = $(ratio "${P_JOBS_PER_S:-}" "${TP_JOBS_PER_S:-}") over the whole drain (target >= 3);" \
+      "backlog alone (after/s): $(ratio "${P_AFTER:-}" "${TP_AFTER:-}")"
   fi
 fi
 
