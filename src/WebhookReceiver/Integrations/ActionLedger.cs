@@ -41,8 +41,9 @@ internal static class ActionLedger
     }
 
     /// <summary>
-    /// The batch's actions still its own to run — pending, and not handed to another job meanwhile (a re-run
-    /// after a crash must not repeat work its first run passed on) — each with whether its call's lock was
+    /// The batch's actions still its own to run — not succeeded, and not handed to another job meanwhile (a
+    /// re-run after a crash must not repeat work its first run passed on; 'failed' here can only mean this batch
+    /// job itself ran out of retries and is being requeued from the dashboard) — each with whether its call's lock was
     /// taken. The lock is tried, never waited for: a batch must not stall on one busy call or deadlock against
     /// another batch. This connection holds the locks until <see cref="UnlockAllAsync"/>.
     /// </summary>
@@ -51,7 +52,7 @@ internal static class ActionLedger
     {
         await using var command = new NpgsqlCommand(
             "SELECT id, action, call_id, event_id, replay_of, pg_try_advisory_lock(hashtextextended('call:' || call_id, 0)) FROM call_actions " +
-            "WHERE id = ANY($1) AND state = 'pending' AND (job_id IS NULL OR job_id = $2) ORDER BY id", connection);
+            "WHERE id = ANY($1) AND state IN ('pending', 'failed') AND (job_id IS NULL OR job_id = $2) ORDER BY id", connection);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actionIds });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
         var actions = new List<(BatchAttempt, bool)>(actionIds.Length);
@@ -70,7 +71,8 @@ internal static class ActionLedger
     {
         await using var command = new NpgsqlCommand(
             "UPDATE call_actions SET attempts = attempts + 1, last_attempt_at = now(), first_attempt_at = COALESCE(first_attempt_at, now()), " +
-            "updated_at = now(), job_id = COALESCE(job_id, $2) WHERE id = ANY($1) AND state = 'pending' RETURNING id, attempts", connection);
+            "updated_at = now(), state = 'pending', job_id = COALESCE(job_id, $2) WHERE id = ANY($1) AND state IN ('pending', 'failed') " +
+            "RETURNING id, attempts", connection);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actions.Select(a => a.Ref.ActionId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
         var counted = new Dictionary<long, int>(actions.Count);
