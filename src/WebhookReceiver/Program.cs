@@ -1,5 +1,7 @@
 using WebhookReceiver.Calls;
 using WebhookReceiver.Data;
+using WebhookReceiver.Events;
+using WebhookReceiver.Failures;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Operators;
@@ -20,6 +22,8 @@ builder.AddOperatorAccess();
 builder.AddWebhooks();
 builder.AddJobs();
 builder.AddCallCreation();
+builder.AddEventSearch();
+builder.AddFailureGroups();
 
 var app = builder.Build();
 
@@ -39,6 +43,8 @@ if (builder.Configuration.Role().ServesApi())
 {
     app.MapWebhooks();
     app.MapCalls();
+    app.MapEventSearch();
+    app.MapFailureGroups();
     app.MapJobsDashboard();
 }
 
