@@ -1,4 +1,5 @@
 using WebhookReceiver.Calls;
+using WebhookReceiver.OperatorConsole;
 using WebhookReceiver.Data;
 using WebhookReceiver.Events;
 using WebhookReceiver.Failures;
@@ -24,6 +25,7 @@ builder.AddJobs();
 builder.AddCallCreation();
 builder.AddEventSearch();
 builder.AddFailureGroups();
+builder.AddConsole();
 
 var app = builder.Build();
 
@@ -45,6 +47,7 @@ if (builder.Configuration.Role().ServesApi())
     app.MapCalls();
     app.MapEventSearch();
     app.MapFailureGroups();
+    app.MapConsole();
     app.MapJobsDashboard();
 }
 
