@@ -95,7 +95,7 @@ internal sealed partial class ReceiptWriter : BackgroundService
         }
     }
 
-    /// <summary>Waits until everything queued so far has been written (tests; a clean shutdown).</summary>
+    /// <summary>Receipts queued and not yet taken by the writer loop.</summary>
     public int Pending => _queue.Reader.Count;
 
     private async Task WriteAsync(List<Receipt> batch, CancellationToken cancellationToken)

@@ -64,20 +64,44 @@ public sealed class ConsoleBrowserTests(ReceiverFactory app, ITestOutputHelper o
         Assert.Contains("B2", await page.Locator("#variables").InnerTextAsync(), StringComparison.Ordinal);
 
         var actions = page.Locator("#actions tbody tr");
-        Assert.Equal(2, await actions.CountAsync()); // a CRM sync per final-leaving event
-        var first = await actions.First.InnerTextAsync();
-        Assert.Contains("crm.sync", first, StringComparison.Ordinal);
-        Assert.Contains("failed", first, StringComparison.Ordinal);
-        Assert.Contains("HTTP 422", first, StringComparison.Ordinal);
+        Assert.Equal(2, await actions.CountAsync()); // a CRM sync per final-leaving event; which one met the 422 depends on timing
+        var failed = actions.Filter(new() { HasText = "failed" });
+        Assert.Equal(1, await failed.CountAsync());
+        var failedText = await failed.InnerTextAsync();
+        Assert.Contains("crm.sync", failedText, StringComparison.Ordinal);
+        Assert.Contains("HTTP 422", failedText, StringComparison.Ordinal);
+        Assert.Equal(1, await actions.Filter(new() { HasText = "succeeded" }).CountAsync());
         var jobId = await Db.ScalarAsync<string>(app.ConnectionString,
-            "SELECT job_id FROM call_actions WHERE call_id = $1 ORDER BY id LIMIT 1", callId);
-        Assert.Equal($"/hangfire/jobs/details/{jobId}", await actions.First.GetByRole(AriaRole.Link).GetAttributeAsync("href"));
+            "SELECT job_id FROM call_actions WHERE call_id = $1 AND state = 'failed'", callId);
+        Assert.Equal($"/hangfire/jobs/details/{jobId}", await failed.GetByRole(AriaRole.Link).GetAttributeAsync("href"));
 
         var screenshot = Path.Combine(ResultsDirectory(), "console", "call-page.png");
         Directory.CreateDirectory(Path.GetDirectoryName(screenshot)!);
         await page.ScreenshotAsync(new PageScreenshotOptions { Path = screenshot, FullPage = true });
         Assert.True(new FileInfo(screenshot).Length > 10_000, "the screenshot should hold a rendered page");
         output.WriteLine($"Screenshot of the call page: {screenshot}");
+
+        // From the call to every request MiniVoice made for it, then to the failures it is part of.
+        await page.GetByRole(AriaRole.Link, new() { Name = "every request for this call" }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Webhook requests");
+        var requests = page.Locator("#events tbody tr");
+        Assert.Equal(2, await requests.CountAsync());
+        Assert.Contains("accepted: 2", await page.Locator("#counts").InnerTextAsync(), StringComparison.Ordinal);
+        await SaveAsync(page, "events-page.png");
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Failures", Exact = true }).ClickAsync();
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Failing actions");
+        var group = page.Locator("#failures tbody tr").Filter(new() { HasText = callId });
+        Assert.Contains("422", await group.InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal($"/hangfire/jobs/details/{jobId}", await group.GetByRole(AriaRole.Link, new() { Name = $"job {jobId}" }).GetAttributeAsync("href"));
+        await SaveAsync(page, "failures-page.png");
+    }
+
+    private async Task SaveAsync(IPage page, string name)
+    {
+        var path = Path.Combine(ResultsDirectory(), "console", name);
+        await page.ScreenshotAsync(new PageScreenshotOptions { Path = path, FullPage = true });
+        output.WriteLine($"Screenshot: {path}");
     }
 
     private string BaseUrl()
