@@ -25,7 +25,6 @@ builder.AddJobs();
 builder.AddCallCreation();
 builder.AddEventSearch();
 builder.AddFailureGroups();
-builder.AddConsole();
 
 var app = builder.Build();
 

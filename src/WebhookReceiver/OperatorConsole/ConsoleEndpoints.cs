@@ -1,5 +1,6 @@
 using System.Text.Json;
-using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Web;
 using Microsoft.AspNetCore.WebUtilities;
 using WebhookReceiver.Calls;
 using WebhookReceiver.OperatorConsole.Components;
@@ -11,17 +12,13 @@ using WebhookReceiver.Operators;
 namespace WebhookReceiver.OperatorConsole;
 
 /// <summary>
-/// /console: server-rendered pages over the same queries as the JSON API. Razor components, so every value from a
-/// payload is HTML-encoded by construction; no scripts, no external assets.
+/// /console: server-rendered pages over the same queries as the JSON API. Razor components rendered to a string
+/// by <see cref="HtmlRenderer"/>, so every value from a payload is HTML-encoded by construction; no scripts, no
+/// external assets. Not AddRazorComponents + RazorComponentResult: that registers IAntiforgery, which silently
+/// turns on Hangfire's dashboard token check (and ties it to per-process Data Protection keys).
 /// </summary>
 internal static class ConsoleEndpoints
 {
-    public static IHostApplicationBuilder AddConsole(this IHostApplicationBuilder builder)
-    {
-        builder.Services.AddRazorComponents();
-        return builder;
-    }
-
     public static RouteGroupBuilder MapConsole(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(ConsolePaths.Root).RequireOperator();
@@ -107,9 +104,26 @@ internal static class ConsoleEndpoints
     // Relaxed escaping: the body is shown as MiniVoice sent it (a "<" stays "<", not \u003C); Razor encodes it for HTML.
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static RazorComponentResult<TComponent> Page<TComponent>(object model, int status = StatusCodes.Status200OK)
-        where TComponent : Microsoft.AspNetCore.Components.IComponent =>
-        new RazorComponentResult<TComponent>(new Dictionary<string, object?> { ["Model"] = model }) { StatusCode = status };
+    private static ComponentPage Page<TComponent>(object model, int status = StatusCodes.Status200OK) where TComponent : IComponent =>
+        new ComponentPage(typeof(TComponent), model, status);
+
+    /// <summary>Renders a page component (parameter "Model") to HTML when the result executes.</summary>
+    private sealed class ComponentPage(Type component, object model, int status) : IResult
+    {
+        public async Task ExecuteAsync(HttpContext httpContext)
+        {
+            var services = httpContext.RequestServices;
+            await using var renderer = new HtmlRenderer(services, services.GetRequiredService<ILoggerFactory>());
+            var html = await renderer.Dispatcher.InvokeAsync(async () =>
+            {
+                var output = await renderer.RenderComponentAsync(component, ParameterView.FromDictionary(new Dictionary<string, object?> { ["Model"] = model }));
+                return output.ToHtmlString();
+            });
+            httpContext.Response.StatusCode = status;
+            httpContext.Response.ContentType = "text/html; charset=utf-8";
+            await httpContext.Response.WriteAsync(html, httpContext.RequestAborted);
+        }
+    }
 
     private static List<ConsoleFilter> Filters(IQueryCollection query, params (string Name, string Label, string Placeholder)[] names) =>
         names.Select(n => new ConsoleFilter(n.Name, n.Label, query[n.Name].ToString() is { Length: > 0 } v ? v : null, n.Placeholder)).ToList();
