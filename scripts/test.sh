@@ -47,6 +47,15 @@ else
   export WEBHOOKRECEIVER_TEST_POSTGRES
 fi
 
+# The console's browser test drives Debian's chromium through Playwright's bundled driver (no browser download).
+# It fails, saying what to install, when there is none: install it here when apt-get can.
+if [[ -z ${WEBHOOKRECEIVER_CHROMIUM:-} && ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null; then
+  echo "test.sh: installing chromium for the console's browser test" >&2
+  as_root=(); (( EUID == 0 )) || as_root=(sudo -n)
+  { "${as_root[@]}" apt-get update -qq && "${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } \
+    || echo "test.sh: could not install chromium (apt-get install -y chromium); the browser test will fail" >&2
+fi
+
 rm -rf "$RESULTS" && mkdir -p "$RESULTS"   # stale TRX files would be counted otherwise
 
 # The multi-process tests run the published app, as a deployment would.

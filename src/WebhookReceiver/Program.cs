@@ -1,5 +1,8 @@
 using WebhookReceiver.Calls;
+using WebhookReceiver.OperatorConsole;
 using WebhookReceiver.Data;
+using WebhookReceiver.Events;
+using WebhookReceiver.Failures;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Operators;
@@ -22,6 +25,8 @@ builder.AddWebhooks();
 builder.AddJobs();
 builder.AddCallCreation();
 builder.AddRecovery();
+builder.AddEventSearch();
+builder.AddFailureGroups();
 
 var app = builder.Build();
 
@@ -42,6 +47,9 @@ if (builder.Configuration.Role().ServesApi())
     app.MapWebhooks();
     app.MapCalls();
     app.MapRecovery();
+    app.MapEventSearch();
+    app.MapFailureGroups();
+    app.MapConsole();
     app.MapJobsDashboard();
 }
 

@@ -37,7 +37,7 @@ internal sealed record CallListQuery(string? CustomerId, string? Status, DateTim
         return errors.Count == 0;
     }
 
-    private static DateTime? Time(IQueryCollection q, string name, Dictionary<string, string[]> errors)
+    internal static DateTime? Time(IQueryCollection q, string name, Dictionary<string, string[]> errors)
     {
         if (!q.TryGetValue(name, out var v) || string.IsNullOrEmpty(v))
         {

@@ -20,11 +20,19 @@ internal static class CallsApi
         string callId, AppDbContext db, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
     {
         diagnostics.Set("CallId", callId);
+        var details = await LoadCallAsync(db, callId, cancellationToken);
+        return details is null
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found", detail: $"No call with ID '{callId}' has been seen.")
+            : TypedResults.Ok(details);
+    }
+
+    /// <summary>The call with its timeline and actions; null when unknown. Shared with the console's call page.</summary>
+    internal static async Task<CallDetailsResponse?> LoadCallAsync(AppDbContext db, string callId, CancellationToken cancellationToken)
+    {
         var call = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
         if (call is null)
         {
-            return TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found",
-                detail: $"No call with ID '{callId}' has been seen.");
+            return null;
         }
         var events = await db.Events.AsNoTracking().Where(e => e.CallId == callId)
             .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
@@ -33,7 +41,7 @@ internal static class CallsApi
         var actions = await db.Actions.AsNoTracking().Where(a => a.CallId == callId).OrderBy(a => a.Id)
             .Select(a => new ActionView(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus, a.JobId, a.UpdatedAt, a.CompletedAt))
             .ToListAsync(cancellationToken);
-        return TypedResults.Ok(CallDetailsResponse.Of(CallSummary.Of(call), events, actions));
+        return CallDetailsResponse.Of(CallSummary.Of(call), events, actions);
     }
 
     private static async Task<Results<Ok<CallPage>, ValidationProblem>> ListCalls(
@@ -43,6 +51,12 @@ internal static class CallsApi
         {
             return TypedResults.ValidationProblem(errors, title: "Invalid query parameters.");
         }
+        return TypedResults.Ok(await ListCallsAsync(db, q, cancellationToken));
+    }
+
+    /// <summary>One keyset page of calls, newest activity first. Shared with the console's call list.</summary>
+    internal static async Task<CallPage> ListCallsAsync(AppDbContext db, CallListQuery q, CancellationToken cancellationToken)
+    {
         var calls = db.Calls.AsNoTracking();
         if (q.CustomerId is not null)
         {
@@ -67,7 +81,7 @@ internal static class CallsApi
         var page = await calls.OrderByDescending(c => c.ActivityAt).ThenByDescending(c => c.Id)
             .Take(q.Limit + 1).ToListAsync(cancellationToken);
         var next = page.Count > q.Limit ? CallListQuery.EncodeCursor(page[q.Limit - 1].ActivityAt, page[q.Limit - 1].Id) : null;
-        return TypedResults.Ok(new CallPage(page.Take(q.Limit).Select(CallSummary.Of).ToList(), next));
+        return new CallPage(page.Take(q.Limit).Select(CallSummary.Of).ToList(), next);
     }
 }
 

@@ -8,6 +8,7 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
     public DbSet<WebhookEvent> Events => Set<WebhookEvent>();
     public DbSet<QuarantinedWebhook> Quarantine => Set<QuarantinedWebhook>();
     public DbSet<CallAction> Actions => Set<CallAction>();
+    public DbSet<WebhookReceipt> Receipts => Set<WebhookReceipt>();
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
@@ -38,6 +39,19 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             evt.HasIndex(e => new { e.CallId, e.CreatedAt });
             evt.Property(e => e.Body).HasColumnType("jsonb");
             evt.Property(e => e.ReceivedAt).HasDefaultValueSql("now()");
+            // GET /events?json=: `body @> $1::jsonb` is answered from this index (jsonb_path_ops: containment only, smaller).
+            evt.HasIndex(e => e.Body).HasMethod("gin").HasOperators("jsonb_path_ops").HasDatabaseName("ix_webhook_events_body_path_ops");
+            // GET /events: newest received first, keyset on (received_at, id).
+            evt.HasIndex(e => new { e.ReceivedAt, e.Id }).IsDescending(true, true);
+        });
+
+        modelBuilder.Entity<WebhookReceipt>(r =>
+        {
+            r.ToTable("webhook_receipts");
+            r.Property(e => e.Id).UseIdentityAlwaysColumn();
+            r.HasIndex(e => new { e.ReceivedAt, e.Id }).IsDescending(true, true);
+            r.HasIndex(e => new { e.Result, e.ReceivedAt, e.Id }).IsDescending(false, true, true);
+            r.HasIndex(e => e.CallId).HasFilter("call_id IS NOT NULL");
         });
 
         modelBuilder.Entity<QuarantinedWebhook>(q =>
@@ -59,13 +73,13 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             // operator's replay is the deliberate exception.
             a.HasIndex(e => new { e.EventId, e.Action }).IsUnique().HasFilter("replay_of IS NULL");
             a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create' AND replay_of IS NULL").HasDatabaseName("ix_call_actions_one_ticket_per_call");
-            // Failures grouped and bulk retries look at failed rows by time.
-            a.HasIndex(e => new { e.State, e.UpdatedAt }).HasFilter("state = 'failed'").HasDatabaseName("ix_call_actions_failed");
             // The dispatcher's work list stays small and indexed however large the table grows.
             a.HasIndex(e => e.Id).HasFilter("state = 'pending' AND dispatched_at IS NULL").HasDatabaseName("ix_call_actions_undispatched");
             a.HasIndex(e => new { e.State, e.DispatchedAt }).HasFilter("state = 'pending'").HasDatabaseName("ix_call_actions_pending");
             a.Property(e => e.CreatedAt).HasDefaultValueSql("now()");
             a.Property(e => e.UpdatedAt).HasDefaultValueSql("now()");
+            // GET /actions/failures reads only failing rows, by time: the index holds just those.
+            a.HasIndex(e => e.LastAttemptAt).HasFilter(Failures.FailureGroups.FailingFilter).HasDatabaseName("ix_call_actions_failing");
         });
     }
 }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using IDiagnosticContext = Serilog.IDiagnosticContext;
+using WebhookReceiver.Events;
 using WebhookReceiver.Jobs;
 
 namespace WebhookReceiver.Webhooks;
@@ -47,11 +48,13 @@ internal static class WebhooksApi
         if (request.ContentLength > max)
         {
             metrics.Received("too_large");
+            edge.Receipt(context, ReceiptResult.TooLarge, "content_length", request.ContentLength.Value);
             return TooLarge(max);
         }
         if (!JsonContentType.IsJson(request.ContentType))
         {
             metrics.Received("unsupported_media_type");
+            edge.Receipt(context, ReceiptResult.Invalid, "unsupported_media_type", request.ContentLength ?? 0);
             return TypedResults.Problem(statusCode: StatusCodes.Status415UnsupportedMediaType,
                 title: "Unsupported media type", detail: "Send the event as Content-Type: application/json.");
         }
@@ -59,6 +62,7 @@ internal static class WebhooksApi
         if (body is null)
         {
             metrics.Received("too_large");
+            edge.Receipt(context, ReceiptResult.TooLarge, "body_over_limit", max + 1L);
             return TooLarge(max);
         }
 
@@ -66,6 +70,7 @@ internal static class WebhooksApi
         if (authFailure is not null)
         {
             metrics.AuthFailed(authFailure);
+            edge.Receipt(context, ReceiptResult.Unauthorized, authFailure, body.Length);
             logger.LogWarning("Webhook refused: authentication failed ({Reason}) from {RemoteAddress}",
                 authFailure, context.Connection.RemoteIpAddress);
             // No detail on which check failed: that would help a forger.
@@ -77,7 +82,7 @@ internal static class WebhooksApi
             var (payload, errors) = Parse(body, request.Headers, edge.Validator);
             if (errors is not null)
             {
-                return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, edge, cancellationToken);
+                return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, edge, payload, cancellationToken);
             }
             return await Store(context, payload!, body, edge);
         }
@@ -86,7 +91,7 @@ internal static class WebhooksApi
             // Class 22, data exception: valid JSON that PostgreSQL cannot hold (a \u0000, a number past numeric's
             // range). The sender's data, not our outage: a 503 would have it retried forever.
             var fields = new Dictionary<string, string[]> { ["body"] = [$"holds a value PostgreSQL cannot store ({ex.MessageText})"] };
-            return await Refuse(context, body, "unstorable_text", fields, edge, cancellationToken);
+            return await Refuse(context, body, "unstorable_text", fields, edge, null, cancellationToken);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IngestOverloadedException)
         {
@@ -134,7 +139,8 @@ internal static class WebhooksApi
         {
             fields["webhook-id"] = [$"must be at most {EventIdentity.MaxWebhookIdLength} characters"];
         }
-        return fields.Count > 0 ? (null, ("validation_failed", fields)) : (payload, null);
+        // The payload comes back with its errors too: its call ID and event name, when readable, go in the receipt.
+        return (payload, fields.Count > 0 ? ("validation_failed", fields) : null);
     }
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Store(
@@ -150,6 +156,8 @@ internal static class WebhooksApi
         {
             metrics.Received("duplicate");
             logger.LogInformation("Duplicate delivery of {Event} for call {CallId} (event {EventId})", payload.Event, callId, result.EventId);
+            edge.Receipts.Record(new Receipt(DateTime.UtcNow, ReceiptResult.Duplicate, null, callId, payload.Event, webhookId,
+                body.Length, context.Connection.RemoteIpAddress?.ToString(), EventId: result.EventId));
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
         metrics.Received("accepted");
@@ -164,17 +172,22 @@ internal static class WebhooksApi
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Refuse(
         HttpContext context, byte[] body, string reason, Dictionary<string, string[]> fields, WebhookEdge edge,
-        CancellationToken cancellationToken)
+        WebhookPayload? payload, CancellationToken cancellationToken)
     {
         // Stored before answering: if the quarantine cannot be written, the caller gets a 503 and retries.
         var id = await edge.Quarantine.AddAsync(context, body, reason, fields, cancellationToken);
         edge.Metrics.Received("invalid");
+        edge.Receipts.Record(new Receipt(DateTime.UtcNow, ReceiptResult.Invalid, reason, Cap(payload?.CallId, 128), Cap(payload?.Event, 64),
+            Cap(WebhookHeaders.Id(context.Request.Headers), EventIdentity.MaxWebhookIdLength), body.Length,
+            context.Connection.RemoteIpAddress?.ToString(), QuarantineId: id));
         edge.Logger.LogWarning("Webhook refused ({Reason}), quarantined as {QuarantineId}; bad fields: {Fields}",
             reason, id, string.Join(", ", fields.Keys));
         return TypedResults.ValidationProblem(fields, title: "The webhook body is invalid.",
             detail: $"Quarantined as {id}; fix the fields named in 'errors'.",
             extensions: new Dictionary<string, object?> { ["quarantine_id"] = id, ["reason"] = reason });
     }
+
+    private static string? Cap(string? text, int max) => text is { Length: > 0 } && text.Length > max ? text[..max] : text;
 
     private static ProblemHttpResult TooLarge(int max) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
@@ -185,7 +198,17 @@ internal static class WebhooksApi
 internal sealed record WebhookEdge(
     IOptions<WebhookOptions> Options, WebhookAuthenticator Authenticator, IValidator<WebhookPayload> Validator,
     IngestWriter Ingest, QuarantineStore Quarantine, WebhookMetrics Metrics, TicketStatuses TicketStatuses,
-    OutboxSignal Outbox, IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger);
+    OutboxSignal Outbox, IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger, ReceiptWriter Receipts)
+{
+    /// <summary>A receipt for a request refused before its body was trusted: only what the headers and the connection say.</summary>
+    public void Receipt(HttpContext context, string result, string reason, long bodyBytes)
+    {
+        var id = WebhookHeaders.Id(context.Request.Headers);
+        Receipts.Record(new Events.Receipt(DateTime.UtcNow, result, reason, null, null,
+            id is { Length: > EventIdentity.MaxWebhookIdLength } ? id[..EventIdentity.MaxWebhookIdLength] : id,
+            bodyBytes, context.Connection.RemoteIpAddress?.ToString()));
+    }
+}
 
 /// <summary>Log category for the webhook edge.</summary>
 internal sealed class WebhookLog;

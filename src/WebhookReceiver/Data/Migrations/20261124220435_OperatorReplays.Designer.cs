@@ -133,10 +133,6 @@ namespace WebhookReceiver.Data.Migrations
                         .HasDatabaseName("ix_call_actions_pending")
                         .HasFilter("state = 'pending'");
 
-                    b.HasIndex("State", "UpdatedAt")
-                        .HasDatabaseName("ix_call_actions_failed")
-                        .HasFilter("state = 'failed'");
-
                     b.ToTable("call_actions", (string)null);
                 });
 

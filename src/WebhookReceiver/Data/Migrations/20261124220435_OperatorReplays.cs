@@ -57,11 +57,6 @@ namespace WebhookReceiver.Data.Migrations
                 unique: true,
                 filter: "replay_of IS NULL");
 
-            migrationBuilder.CreateIndex(
-                name: "ix_call_actions_failed",
-                table: "call_actions",
-                columns: new[] { "state", "updated_at" },
-                filter: "state = 'failed'");
 
             migrationBuilder.CreateIndex(
                 name: "ix_call_actions_one_ticket_per_call",
@@ -80,9 +75,6 @@ namespace WebhookReceiver.Data.Migrations
                 name: "ix_call_actions_event_id_action",
                 table: "call_actions");
 
-            migrationBuilder.DropIndex(
-                name: "ix_call_actions_failed",
-                table: "call_actions");
 
             migrationBuilder.DropIndex(
                 name: "ix_call_actions_one_ticket_per_call",

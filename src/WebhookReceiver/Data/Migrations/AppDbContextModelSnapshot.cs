@@ -118,6 +118,10 @@ namespace WebhookReceiver.Data.Migrations
                         .HasDatabaseName("ix_call_actions_undispatched")
                         .HasFilter("state = 'pending' AND dispatched_at IS NULL");
 
+                    b.HasIndex("LastAttemptAt")
+                        .HasDatabaseName("ix_call_actions_failing")
+                        .HasFilter("state = 'failed' OR (state = 'pending' AND attempts > 0 AND last_error IS NOT NULL)");
+
                     b.HasIndex("CallId", "Id")
                         .HasDatabaseName("ix_call_actions_call_id_id");
 
@@ -129,10 +133,6 @@ namespace WebhookReceiver.Data.Migrations
                     b.HasIndex("State", "DispatchedAt")
                         .HasDatabaseName("ix_call_actions_pending")
                         .HasFilter("state = 'pending'");
-
-                    b.HasIndex("State", "UpdatedAt")
-                        .HasDatabaseName("ix_call_actions_failed")
-                        .HasFilter("state = 'failed'");
 
                     b.ToTable("call_actions", (string)null);
                 });
@@ -384,6 +384,12 @@ namespace WebhookReceiver.Data.Migrations
                     b.HasKey("Id")
                         .HasName("pk_webhook_events");
 
+                    b.HasIndex("Body")
+                        .HasDatabaseName("ix_webhook_events_body_path_ops");
+
+                    NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Body"), "gin");
+                    NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Body"), new[] { "jsonb_path_ops" });
+
                     b.HasIndex("Identity")
                         .IsUnique()
                         .HasDatabaseName("ix_webhook_events_identity");
@@ -391,7 +397,79 @@ namespace WebhookReceiver.Data.Migrations
                     b.HasIndex("CallId", "CreatedAt")
                         .HasDatabaseName("ix_webhook_events_call_id_created_at");
 
+                    b.HasIndex("ReceivedAt", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_webhook_events_received_at_id");
+
                     b.ToTable("webhook_events", (string)null);
+                });
+
+            modelBuilder.Entity("WebhookReceiver.Data.WebhookReceipt", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("bigint")
+                        .HasColumnName("id");
+
+                    NpgsqlPropertyBuilderExtensions.UseIdentityAlwaysColumn(b.Property<long>("Id"));
+
+                    b.Property<long>("BodyBytes")
+                        .HasColumnType("bigint")
+                        .HasColumnName("body_bytes");
+
+                    b.Property<string>("CallId")
+                        .HasColumnType("text")
+                        .HasColumnName("call_id");
+
+                    b.Property<string>("Event")
+                        .HasColumnType("text")
+                        .HasColumnName("event");
+
+                    b.Property<long?>("EventId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("event_id");
+
+                    b.Property<long?>("QuarantineId")
+                        .HasColumnType("bigint")
+                        .HasColumnName("quarantine_id");
+
+                    b.Property<string>("Reason")
+                        .HasColumnType("text")
+                        .HasColumnName("reason");
+
+                    b.Property<DateTime>("ReceivedAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("received_at");
+
+                    b.Property<string>("RemoteAddress")
+                        .HasColumnType("text")
+                        .HasColumnName("remote_address");
+
+                    b.Property<string>("Result")
+                        .IsRequired()
+                        .HasColumnType("text")
+                        .HasColumnName("result");
+
+                    b.Property<string>("WebhookId")
+                        .HasColumnType("text")
+                        .HasColumnName("webhook_id");
+
+                    b.HasKey("Id")
+                        .HasName("pk_webhook_receipts");
+
+                    b.HasIndex("CallId")
+                        .HasDatabaseName("ix_webhook_receipts_call_id")
+                        .HasFilter("call_id IS NOT NULL");
+
+                    b.HasIndex("ReceivedAt", "Id")
+                        .IsDescending()
+                        .HasDatabaseName("ix_webhook_receipts_received_at_id");
+
+                    b.HasIndex("Result", "ReceivedAt", "Id")
+                        .IsDescending(false, true, true)
+                        .HasDatabaseName("ix_webhook_receipts_result_received_at_id");
+
+                    b.ToTable("webhook_receipts", (string)null);
                 });
 #pragma warning restore 612, 618
         }

@@ -1,0 +1,79 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace WebhookReceiver.OperatorConsole;
+
+// Razor components are always public classes, so what they render is described by these public records
+// (built from the internal API types in ConsoleEndpoints). Everything here is shown as text: Razor encodes it.
+
+public sealed record ConsoleFilter(string Name, string Label, string? Value, string? Placeholder = null);
+
+public sealed record CallListModel(IReadOnlyList<ConsoleFilter> Filters, IReadOnlyList<CallRow> Calls, string? NextPage,
+    IReadOnlyDictionary<string, string[]> Errors);
+
+public sealed record CallRow(string Id, string? CustomerId, string? Direction, string? From, string? To, string? Status, bool IsFinal,
+    DateTime? FirstEventAt, DateTime? LastEventAt)
+{
+    public string Href => ConsolePaths.Call(Id);
+}
+
+public sealed record CallPageModel(
+    string Id, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To, string? Status, bool IsFinal,
+    DateTime? FirstEventAt, DateTime? LastEventAt, string? FinalStatus,
+    IReadOnlyList<KeyValuePair<string, string?>> Variables, IReadOnlyList<JsonElement> Recordings, IReadOnlyList<JsonElement> Transcripts,
+    IReadOnlyList<JsonElement> AiResults, JsonElement? Billing, IReadOnlyList<TimelineRow> Timeline, IReadOnlyList<ActionRow> Actions);
+
+public sealed record TimelineRow(long EventId, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder, string? WebhookId);
+
+public sealed record ActionRow(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind, int? LastHttpStatus,
+    string? JobId, DateTime UpdatedAt, DateTime? CompletedAt)
+{
+    public string? JobHref => JobId is null ? null : ConsolePaths.Job(JobId);
+}
+
+public sealed record FailuresModel(IReadOnlyList<ConsoleFilter> Filters, IReadOnlyList<FailureRow> Groups, IReadOnlyDictionary<string, string[]> Errors);
+
+public sealed record FailureRow(string Action, string? ErrorKind, int? HttpStatus, long Count, long Failed, long Retrying,
+    DateTime FirstSeen, DateTime LastSeen, IReadOnlyList<FailureSampleRow> Samples);
+
+public sealed record FailureSampleRow(long ActionId, string CallId, string State, int Attempts, string? LastError, string? JobId)
+{
+    public string CallHref => ConsolePaths.Call(CallId);
+    public string? JobHref => JobId is null ? null : ConsolePaths.Job(JobId);
+}
+
+public sealed record EventsModel(IReadOnlyList<ConsoleFilter> Filters, string? Result, IReadOnlyList<string> Results,
+    IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage, IReadOnlyDictionary<string, string[]> Errors);
+
+public sealed record EventRow(string Result, DateTime ReceivedAt, string? CallId, string? Event, string? WebhookId, string? Reason,
+    long BodyBytes, long? EventId, long? ReceiptId, long? QuarantineId, string? RemoteAddress, DateTime? CreatedAt, string? Status,
+    bool? OutOfOrder, string? Body)
+{
+    public string? CallHref => CallId is null || Result is "invalid" or "unauthorized" or "too_large" ? null : ConsolePaths.Call(CallId);
+}
+
+public static class ConsolePaths
+{
+    public const string Root = "/console";
+    public static string Call(string id) => "/console/calls/" + Uri.EscapeDataString(id);
+    public static string Job(string id) => "/hangfire/jobs/details/" + Uri.EscapeDataString(id);
+}
+
+public static class ConsoleText
+{
+    public static string Time(DateTime? at) => at is { } t
+        ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + " UTC"
+        : "—";
+
+    /// <summary>A JSON value as a person reads it: strings bare, everything else compact JSON.</summary>
+    public static string Json(JsonElement value) => value.ValueKind switch
+    {
+        JsonValueKind.String => value.GetString() ?? "",
+        JsonValueKind.Null => "null",
+        _ => value.GetRawText(),
+    };
+
+    /// <summary>Only plain web links become links: a javascript: or data: URL from a payload stays text.</summary>
+    public static bool IsWebLink(string? text) =>
+        Uri.TryCreate(text, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp);
+}
