@@ -50,6 +50,7 @@ if (builder.Configuration.Role().ServesApi())
     app.MapEventSearch();
     app.MapFailureGroups();
     app.MapConsole();
+    app.MapConsoleActions();
     app.MapJobsDashboard();
 }
 

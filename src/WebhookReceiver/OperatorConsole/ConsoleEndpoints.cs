@@ -43,7 +43,7 @@ internal static class ConsoleEndpoints
         return Page<CallListPage>(new CallListModel(filters, rows, NextPage(ConsolePaths.Root, filters, page.NextCursor), errors));
     }
 
-    private static async Task<IResult> CallDetails(string callId, AppDbContext db, Serilog.IDiagnosticContext diagnostics,
+    private static async Task<IResult> CallDetails(string callId, HttpRequest request, AppDbContext db, Serilog.IDiagnosticContext diagnostics,
         CancellationToken cancellationToken)
     {
         diagnostics.Set("CallId", callId);
@@ -63,7 +63,7 @@ internal static class ConsoleEndpoints
             call.Events.Select(e => new TimelineRow(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId)).ToList(),
             call.Actions.Select(a => new ActionRow(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus,
                 a.JobId, a.UpdatedAt, a.CompletedAt)).ToList());
-        return Page<CallDetailsPage>(model);
+        return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query) });
     }
 
     private static async Task<IResult> Failures(HttpRequest request, FailureGroups failures, CancellationToken cancellationToken)
@@ -79,7 +79,7 @@ internal static class ConsoleEndpoints
         var report = await failures.ReadAsync(since, until, cancellationToken);
         var rows = report.Groups.Select(g => new FailureRow(g.Action, g.LastErrorKind, g.LastHttpStatus, g.Count, g.Failed, g.Retrying,
             g.FirstSeen, g.LastSeen, g.Samples.Select(s => new FailureSampleRow(s.ActionId, s.CallId, s.State, s.Attempts, s.LastError, s.JobId)).ToList())).ToList();
-        return Page<FailuresPage>(new FailuresModel(filters, rows, errors));
+        return Page<FailuresPage>(new FailuresModel(filters, rows, errors) { Notice = ConsoleNotice.From(request.Query) });
     }
 
     private static async Task<IResult> Events(HttpRequest request, EventSearch search, CancellationToken cancellationToken)
@@ -98,7 +98,10 @@ internal static class ConsoleEndpoints
             e.EventId, e.ReceiptId, e.QuarantineId, e.RemoteAddress, e.CreatedAt, e.Status, e.OutOfOrder,
             e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null)).ToList();
         var paging = result is null ? filters : [.. filters, new ConsoleFilter("result", "Result", result)];
-        return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts, NextPage("/console/events", paging, page.NextCursor), errors));
+        return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts, NextPage("/console/events", paging, page.NextCursor), errors)
+        {
+            Notice = ConsoleNotice.From(request.Query),
+        });
     }
 
     // Relaxed escaping: the body is shown as MiniVoice sent it (a "<" stays "<", not \u003C); Razor encodes it for HTML.

@@ -21,7 +21,11 @@ public sealed record CallPageModel(
     string Id, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To, string? Status, bool IsFinal,
     DateTime? FirstEventAt, DateTime? LastEventAt, string? FinalStatus,
     IReadOnlyList<KeyValuePair<string, string?>> Variables, IReadOnlyList<JsonElement> Recordings, IReadOnlyList<JsonElement> Transcripts,
-    IReadOnlyList<JsonElement> AiResults, JsonElement? Billing, IReadOnlyList<TimelineRow> Timeline, IReadOnlyList<ActionRow> Actions);
+    IReadOnlyList<JsonElement> AiResults, JsonElement? Billing, IReadOnlyList<TimelineRow> Timeline, IReadOnlyList<ActionRow> Actions)
+{
+    /// <summary>What the operator's last button did (ConsoleNotice), shown at the top.</summary>
+    public string? Notice { get; init; }
+}
 
 public sealed record TimelineRow(long EventId, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder, string? WebhookId);
 
@@ -31,7 +35,10 @@ public sealed record ActionRow(long Id, string Action, string State, int Attempt
     public string? JobHref => JobId is null ? null : ConsolePaths.Job(JobId);
 }
 
-public sealed record FailuresModel(IReadOnlyList<ConsoleFilter> Filters, IReadOnlyList<FailureRow> Groups, IReadOnlyDictionary<string, string[]> Errors);
+public sealed record FailuresModel(IReadOnlyList<ConsoleFilter> Filters, IReadOnlyList<FailureRow> Groups, IReadOnlyDictionary<string, string[]> Errors)
+{
+    public string? Notice { get; init; }
+}
 
 public sealed record FailureRow(string Action, string? ErrorKind, int? HttpStatus, long Count, long Failed, long Retrying,
     DateTime FirstSeen, DateTime LastSeen, IReadOnlyList<FailureSampleRow> Samples);
@@ -43,7 +50,10 @@ public sealed record FailureSampleRow(long ActionId, string CallId, string State
 }
 
 public sealed record EventsModel(IReadOnlyList<ConsoleFilter> Filters, string? Result, IReadOnlyList<string> Results,
-    IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage, IReadOnlyDictionary<string, string[]> Errors);
+    IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage, IReadOnlyDictionary<string, string[]> Errors)
+{
+    public string? Notice { get; init; }
+}
 
 public sealed record EventRow(string Result, DateTime ReceivedAt, string? CallId, string? Event, string? WebhookId, string? Reason,
     long BodyBytes, long? EventId, long? ReceiptId, long? QuarantineId, string? RemoteAddress, DateTime? CreatedAt, string? Status,

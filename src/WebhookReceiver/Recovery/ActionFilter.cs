@@ -5,7 +5,7 @@ namespace WebhookReceiver.Recovery;
 
 /// <summary>
 /// Which actions a bulk retry or cancel applies to. Every field is optional; all given ones must match.
-/// Times compare with the action's last change (when it failed, or was last retried).
+/// Times compare with the action's last attempt (else its last change), as the failures view groups them.
 /// </summary>
 internal sealed record ActionFilter(string? Action = null, string? ErrorKind = null, int? HttpStatus = null,
     DateTimeOffset? Since = null, DateTimeOffset? Until = null)
@@ -16,7 +16,7 @@ internal sealed record ActionFilter(string? Action = null, string? ErrorKind = n
     public static string Sql(int first) =>
         $"(${first}::text IS NULL OR action = ${first}) AND (${first + 1}::text IS NULL OR last_error_kind = ${first + 1}) " +
         $"AND (${first + 2}::int IS NULL OR last_http_status = ${first + 2}) " +
-        $"AND (${first + 3}::timestamptz IS NULL OR updated_at >= ${first + 3}) AND (${first + 4}::timestamptz IS NULL OR updated_at < ${first + 4})";
+        $"AND (${first + 3}::timestamptz IS NULL OR coalesce(last_attempt_at, updated_at) >= ${first + 3}) AND (${first + 4}::timestamptz IS NULL OR coalesce(last_attempt_at, updated_at) < ${first + 4})";
 
     public void AddParameters(NpgsqlCommand command)
     {

@@ -95,6 +95,17 @@ public sealed class ConsoleBrowserTests(ReceiverFactory app, ITestOutputHelper o
         Assert.Contains("422", await group.InnerTextAsync(), StringComparison.Ordinal);
         Assert.Equal($"/hangfire/jobs/details/{jobId}", await group.GetByRole(AriaRole.Link, new() { Name = $"job {jobId}" }).GetAttributeAsync("href"));
         await SaveAsync(page, "failures-page.png");
+
+        // Back on the call page, the failed sync retried with its button: a notice, then (reloaded) it succeeded.
+        await page.GotoAsync($"{baseUrl}/console/calls/{callId}");
+        await page.Locator("#actions tbody tr").Filter(new() { HasText = "failed" })
+            .GetByRole(AriaRole.Button, new() { Name = "Retry now" }).ClickAsync();
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("Handed back to the dispatcher");
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        await page.ReloadAsync();
+        Assert.Equal(2, await page.Locator("#actions tbody tr").Filter(new() { HasText = "succeeded" }).CountAsync());
+        Assert.Equal(3, app.Crm.For(callId).Count);
+        await SaveAsync(page, "call-page-after-retry.png");
     }
 
     private async Task SaveAsync(IPage page, string name)

@@ -1,0 +1,91 @@
+using System.Net;
+using WebhookReceiver.IntegrationTests.Infrastructure;
+
+namespace WebhookReceiver.IntegrationTests.OperatorConsole;
+
+/// <summary>
+/// The console's buttons are plain form POSTs answered with a redirect back and a notice; a browser's
+/// cross-site post is refused. (The browser test presses "Retry now"; these cover the other buttons.)
+/// </summary>
+[Collection(ReceiverCollection.Name)]
+public sealed class ConsoleButtonsTests(ReceiverFactory app)
+{
+    private static readonly DateTimeOffset T0 = new(2026, 8, 4, 9, 0, 0, TimeSpan.Zero);
+
+    [Fact]
+    public async Task Replay_from_a_call_page_sends_the_workflow_again_and_comes_back_with_a_notice()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        using var accepted = await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", T0));
+        var eventId = (await accepted.JsonAsync()).GetProperty("event_id").GetInt64();
+        await Actions.SettledAsync(app.ConnectionString, callId);
+
+        using var response = await PostFormAsync($"/console/events/{eventId}/replay", new() { ["call_id"] = callId });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal($"/console/calls/{callId}?notice=replayed", response.Headers.Location?.OriginalString);
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        Assert.Equal(2, app.Crm.For(callId).Count);
+        Assert.Contains("Replayed: the event", await GetHtmlAsync(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Re_ingest_from_the_events_page_reports_a_still_invalid_body_and_stores_nothing()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        using var refused = await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", T0, direction: "sideways"));
+        var quarantineId = (await refused.JsonAsync()).GetProperty("quarantine_id").GetInt64();
+
+        using var response = await PostFormAsync($"/console/quarantine/{quarantineId}/reingest", []);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.Equal("/console/events?result=invalid&notice=still-invalid", response.Headers.Location?.OriginalString);
+        Assert.Contains("still invalid", await GetHtmlAsync(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        Assert.Equal(0, await Db.CountAsync(app.ConnectionString, "SELECT count(*) FROM calls WHERE id = $1", callId));
+    }
+
+    [Fact]
+    public async Task A_failure_group_button_starts_a_bulk_retry_and_opens_its_job()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        app.Crm.Script(callId, new StubReply(410));
+        using (await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", T0))) { }
+        await Actions.SettledAsync(app.ConnectionString, callId);
+
+        using var response = await PostFormAsync("/console/failures/retry",
+            new() { ["action"] = "crm.sync", ["error_kind"] = "http", ["http_status"] = "410" });
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        Assert.StartsWith("/hangfire/jobs/details/", response.Headers.Location?.OriginalString, StringComparison.Ordinal);
+        await Eventually.WaitAsync(async () => await Actions.CountAsync(app.ConnectionString, callId, "crm.sync", "succeeded") == 1,
+            TimeSpan.FromSeconds(20), "the 410 sync to be retried and succeed");
+    }
+
+    [Fact]
+    public async Task A_form_post_from_another_site_is_refused_and_changes_nothing()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        using var accepted = await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", T0));
+        var eventId = (await accepted.JsonAsync()).GetProperty("event_id").GetInt64();
+        await Actions.SettledAsync(app.ConnectionString, callId);
+
+        using var response = await PostFormAsync($"/console/events/{eventId}/replay", new() { ["call_id"] = callId }, site: "cross-site");
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal(1, await Actions.CountAsync(app.ConnectionString, callId));
+    }
+
+    private async Task<HttpResponseMessage> PostFormAsync(string path, Dictionary<string, string> fields, string site = "same-origin")
+    {
+        using var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
+        request.Headers.Add("Sec-Fetch-Site", site);
+        return await client.SendAsync(request);
+    }
+
+    private async Task<string> GetHtmlAsync(string path)
+    {
+        using var client = app.CreateClient();
+        return await client.GetStringAsync(new Uri(path, UriKind.Relative));
+    }
+}
