@@ -2,6 +2,7 @@ using WebhookReceiver.Calls;
 using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
+using WebhookReceiver.Observability;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
@@ -20,6 +21,7 @@ builder.AddOperatorAccess();
 builder.AddWebhooks();
 builder.AddJobs();
 builder.AddCallCreation();
+builder.AddMetricsEndpoint();
 
 var app = builder.Build();
 
@@ -35,6 +37,7 @@ app.UseStatusCodePages();
 app.UseRequestLogging();
 
 app.MapHealth();
+app.MapMetricsEndpoint();
 if (builder.Configuration.Role().ServesApi())
 {
     app.MapWebhooks();

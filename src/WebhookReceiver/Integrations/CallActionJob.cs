@@ -5,6 +5,7 @@ using WebhookReceiver.Calls;
 using WebhookReceiver.Data;
 using WebhookReceiver.Integrations.Crm;
 using WebhookReceiver.Integrations.Tickets;
+using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Integrations;
 
@@ -15,7 +16,7 @@ namespace WebhookReceiver.Integrations;
 /// </summary>
 internal sealed class CallActionJob(
     NpgsqlDataSource dataSource, AppDbContext db, IntegrationSender sender, IOptions<CrmOptions> crm,
-    IOptions<TicketOptions> tickets, TimeProvider clock, ILogger<CallActionJob> logger)
+    IOptions<TicketOptions> tickets, TimeProvider clock, ActionMetrics metrics, ILogger<CallActionJob> logger)
 {
     public const string CrmSync = "crm.sync";
     public const string TicketCreate = "ticket.create";
@@ -36,6 +37,7 @@ internal sealed class CallActionJob(
             }
             var outcome = await SendAsync(action, callId, actionId, attempt.Value.EventId, cancellationToken);
             await ActionLedger.RecordAsync(connection, actionId, outcome, CancellationToken.None);
+            metrics.RecordAttempt(action, outcome);
             if (outcome.Succeeded)
             {
                 logger.LogInformation("{Action} for call {CallId} succeeded on attempt {Attempt}", action, callId, attempt.Value.Attempt);

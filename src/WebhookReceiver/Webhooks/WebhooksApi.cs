@@ -42,6 +42,20 @@ internal static class WebhooksApi
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Receive(
         HttpContext context, WebhookEdge edge, CancellationToken cancellationToken)
     {
+        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
+        try
+        {
+            return await ReceiveAsync(context, edge, cancellationToken);
+        }
+        finally
+        {
+            edge.Metrics.Answered(startedAt);
+        }
+    }
+
+    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
+        HttpContext context, WebhookEdge edge, CancellationToken cancellationToken)
+    {
         var (options, metrics, logger) = (edge.Options.Value, edge.Metrics, edge.Logger);
         var request = context.Request;
         var max = options.MaxBodyBytes;
@@ -157,6 +171,10 @@ internal static class WebhooksApi
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
         metrics.Received("accepted");
+        if (result.OutOfOrder)
+        {
+            metrics.OutOfOrder();
+        }
         if (result.ActionsCreated > 0)
         {
             edge.Outbox.Notify();

@@ -1,0 +1,31 @@
+using OpenTelemetry.Metrics;
+using WebhookReceiver.Operators;
+using WebhookReceiver.Webhooks;
+
+namespace WebhookReceiver.Observability;
+
+/// <summary>
+/// /metrics in Prometheus text format: the service's own System.Diagnostics.Metrics instruments exported
+/// through OpenTelemetry. Operator-only (the series name integrations and reveal traffic volumes).
+/// </summary>
+internal static class MetricsSetup
+{
+    public static IHostApplicationBuilder AddMetricsEndpoint(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddSingleton<ActionMetrics>();
+        builder.Services.AddSingleton<WorkBacklogMetrics>();
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
+            .AddMeter(WebhookMetrics.MeterName, ActionMetrics.MeterName)
+            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        return builder;
+    }
+
+    public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder app)
+    {
+        // Observable gauges exist once their owner does: create it with the host, not on first use.
+        app.ServiceProvider.GetRequiredService<WorkBacklogMetrics>();
+        app.MapGroup("").RequireOperator().MapPrometheusScrapingEndpoint("/metrics")
+            .WithName("GetMetrics").WithSummary("Prometheus metrics (text exposition format)");
+        return app;
+    }
+}
