@@ -1,3 +1,4 @@
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Calls;
 using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
@@ -22,6 +23,7 @@ builder.AddWebhooks();
 builder.AddJobs();
 builder.AddCallCreation();
 builder.AddMetricsEndpoint();
+builder.AddApiDocs();
 
 var app = builder.Build();
 
@@ -43,6 +45,7 @@ if (builder.Configuration.Role().ServesApi())
     app.MapWebhooks();
     app.MapCalls();
     app.MapJobsDashboard();
+    app.MapApiDocs();
 }
 
 app.LogStartup();

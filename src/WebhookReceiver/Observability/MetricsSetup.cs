@@ -1,4 +1,5 @@
 using OpenTelemetry.Metrics;
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
@@ -24,8 +25,9 @@ internal static class MetricsSetup
     {
         // Observable gauges exist once their owner does: create it with the host, not on first use.
         app.ServiceProvider.GetRequiredService<WorkBacklogMetrics>();
-        app.MapGroup("").RequireOperator().MapPrometheusScrapingEndpoint("/metrics")
-            .WithName("GetMetrics").WithSummary("Prometheus metrics (text exposition format)");
+        app.MapGroup("").RequireOperator().DocumentOperatorAccess().MapPrometheusScrapingEndpoint("/metrics")
+            .WithName("GetMetrics").WithSummary("Prometheus metrics (text exposition format)").WithTags("Operators")
+            .DocumentResponse(StatusCodes.Status200OK, "text/plain");
         return app;
     }
 }

@@ -32,8 +32,17 @@ internal static class WebhooksApi
 
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/webhooks");
-        group.MapPost("/minivoice", Receive).DisableAntiforgery();
+        var group = app.MapGroup("/webhooks").WithTags("Webhooks");
+        group.MapPost("/minivoice", Receive).DisableAntiforgery()
+            .WithName("ReceiveMiniVoiceWebhook")
+            .WithSummary("Receive a MiniVoice webhook")
+            .WithDescription("Authenticated by a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature; " +
+                             "svix-* aliases) or HTTP Basic. 202 when stored, 200 for a duplicate delivery; the event is committed before any 2xx.")
+            .Accepts<ApiDocs.MiniVoiceEventBody>("application/json")
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
