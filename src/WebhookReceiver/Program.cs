@@ -4,12 +4,17 @@ using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Observability;
+using WebhookReceiver.Tooling;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
 if (args is ["healthcheck", ..])
 {
     return await HealthProbe.RunAsync();
+}
+if (SigningTool.Handles(args))
+{
+    return await SigningTool.RunAsync(args, Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);
