@@ -6,6 +6,7 @@ using WebhookReceiver.Jobs;
 using WebhookReceiver.Observability;
 using WebhookReceiver.Tooling;
 using WebhookReceiver.Operators;
+using WebhookReceiver.Retention;
 using WebhookReceiver.Webhooks;
 
 if (args is ["healthcheck", ..])
@@ -29,6 +30,7 @@ builder.AddJobs();
 builder.AddCallCreation();
 builder.AddMetricsEndpoint();
 builder.AddApiDocs();
+builder.AddRetention();
 
 var app = builder.Build();
 

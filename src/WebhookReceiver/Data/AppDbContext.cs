@@ -38,6 +38,8 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             evt.HasIndex(e => new { e.CallId, e.CreatedAt });
             evt.Property(e => e.Body).HasColumnType("jsonb");
             evt.Property(e => e.ReceivedAt).HasDefaultValueSql("now()");
+            // Retention purges by arrival time in small batches: without this each batch would scan the table.
+            evt.HasIndex(e => e.ReceivedAt);
         });
 
         modelBuilder.Entity<QuarantinedWebhook>(q =>

@@ -363,6 +363,9 @@ namespace WebhookReceiver.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_webhook_events_identity");
 
+                    b.HasIndex("ReceivedAt")
+                        .HasDatabaseName("ix_webhook_events_received_at");
+
                     b.HasIndex("CallId", "CreatedAt")
                         .HasDatabaseName("ix_webhook_events_call_id_created_at");
 
