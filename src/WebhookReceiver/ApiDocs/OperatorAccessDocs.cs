@@ -75,3 +75,22 @@ internal static class ResponseDocs
         where TBuilder : IEndpointConventionBuilder =>
         builder.WithMetadata(new ProducesResponseTypeMetadata(statusCode, null, [contentType]));
 }
+
+internal static class RequestBodyDocs
+{
+    /// <summary>
+    /// Documents a JSON request body for an endpoint that reads its body itself. Not Accepts&lt;T&gt;(): that is
+    /// also a routing constraint, and routing would answer a wrong Content-Type with its own bare 415 before the
+    /// endpoint's problem response (and metrics) could.
+    /// </summary>
+    public static RouteHandlerBuilder DocumentJsonBody<TBody>(this RouteHandlerBuilder builder) =>
+        builder.AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            var schema = await context.GetOrCreateSchemaAsync(typeof(TBody), null, cancellationToken);
+            operation.RequestBody = new OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, OpenApiMediaType> { ["application/json"] = new() { Schema = schema } },
+            };
+        });
+}

@@ -22,7 +22,7 @@ internal static class CallsApi
                 ("limit", "1–500, default 50"),
                 ("cursor", "next_cursor of the previous page"));
         group.MapPost("/", CreateCallApi.CreateCall).WithName("CreateCall").WithSummary("Place a call through MiniVoice and store it")
-            .Accepts<CreateCallRequestBody>("application/json")
+            .DocumentJsonBody<CreateCallRequestBody>()
             .ProducesProblem(StatusCodes.Status402PaymentRequired)
             .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)

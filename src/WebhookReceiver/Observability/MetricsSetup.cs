@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Operators;
@@ -15,9 +16,20 @@ internal static class MetricsSetup
     {
         builder.Services.AddSingleton<ActionMetrics>();
         builder.Services.AddSingleton<WorkBacklogMetrics>();
-        builder.Services.AddOpenTelemetry().WithMetrics(metrics => metrics
-            .AddMeter(WebhookMetrics.MeterName, ActionMetrics.MeterName)
-            .AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0));
+        builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
+        {
+            metrics.AddMeter(WebhookMetrics.MeterName, ActionMetrics.MeterName);
+            // OpenTelemetry picks meters by name only, so it would also export the same-named instruments of any
+            // other host in this process (tests run several): keep the ones this host's IMeterFactory created.
+            ((IDeferredMeterProviderBuilder)metrics).Configure((services, b) =>
+            {
+                var ownFactory = services.GetRequiredService<IMeterFactory>();
+                b.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, ownFactory)
+                    ? null
+                    : MetricStreamConfiguration.Drop);
+            });
+            metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
+        });
         return builder;
     }
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using IDiagnosticContext = Serilog.IDiagnosticContext;
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Calls;
 using WebhookReceiver.Jobs;
 
@@ -38,7 +39,7 @@ internal static class WebhooksApi
             .WithSummary("Receive a MiniVoice webhook")
             .WithDescription("Authenticated by a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature; " +
                              "svix-* aliases) or HTTP Basic. 202 when stored, 200 for a duplicate delivery; the event is committed before any 2xx.")
-            .Accepts<ApiDocs.MiniVoiceEventBody>("application/json")
+            .DocumentJsonBody<MiniVoiceEventBody>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)

@@ -170,6 +170,29 @@ public sealed class MetricsTests(MetricsTests.WithOperatorCredentials app) : ICl
         }
     }
 
+    [Fact]
+    public async Task Another_host_in_the_same_process_does_not_show_in_this_hosts_metrics()
+    {
+        var other = new CustomReceiverFactory(null, new Dictionary<string, string?>());
+        await ((IAsyncLifetime)other).InitializeAsync();
+        try
+        {
+            var before = await app.ScrapeAsync();
+            using (var response = await other.PostSignedAsync(NewEvent()))
+            {
+                Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+            }
+            var after = await app.ScrapeAsync();
+
+            Assert.Equal(0, after.Sum(Received) - before.Sum(Received));
+            Assert.Equal(0, after.Sum("webhookreceiver_webhooks_ack_duration_seconds_count") - before.Sum("webhookreceiver_webhooks_ack_duration_seconds_count"));
+        }
+        finally
+        {
+            await ((IAsyncLifetime)other).DisposeAsync();
+        }
+    }
+
     private async Task Accept(string json)
     {
         using var response = await app.PostSignedAsync(json);
