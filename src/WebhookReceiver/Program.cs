@@ -4,9 +4,9 @@ using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Observability;
-using WebhookReceiver.Tooling;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Retention;
+using WebhookReceiver.Tooling;
 using WebhookReceiver.Webhooks;
 
 if (args is ["healthcheck", ..])

@@ -18,19 +18,39 @@ internal static class MetricsSetup
         builder.Services.AddSingleton<WorkBacklogMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            metrics.AddMeter(WebhookMetrics.MeterName, ActionMetrics.MeterName);
-            // OpenTelemetry picks meters by name only, so it would also export the same-named instruments of any
-            // other host in this process (tests run several): keep the ones this host's IMeterFactory created.
+            metrics.AddMeter(WebhookMetrics.MeterName, ActionMetrics.MeterName, AspNetCoreHostingMeter);
             ((IDeferredMeterProviderBuilder)metrics).Configure((services, b) =>
             {
                 var ownFactory = services.GetRequiredService<IMeterFactory>();
-                b.AddView(instrument => instrument.Meter.Scope is null || ReferenceEquals(instrument.Meter.Scope, ownFactory)
-                    ? null
-                    : MetricStreamConfiguration.Drop);
+                b.AddView(instrument => View(instrument, ownFactory));
             });
             metrics.AddPrometheusExporter(o => o.ScrapeResponseCacheDurationMilliseconds = 0);
         });
         return builder;
+    }
+
+    /// <summary>ASP.NET Core's server metrics: http.server.request.duration is the ack latency of the webhook route.</summary>
+    public const string AspNetCoreHostingMeter = "Microsoft.AspNetCore.Hosting";
+
+    /// <summary>1–100 ms is where a healthy ack lives; the upper buckets show a struggling database.</summary>
+    private static readonly double[] LatencyBuckets = [0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+    private static MetricStreamConfiguration? View(Instrument instrument, IMeterFactory ownFactory)
+    {
+        // OpenTelemetry picks meters by name only, so it would also export the same-named instruments of any
+        // other host in this process (tests run several): keep the ones this host's IMeterFactory created.
+        if (instrument.Meter.Scope is not null && !ReferenceEquals(instrument.Meter.Scope, ownFactory))
+        {
+            return MetricStreamConfiguration.Drop;
+        }
+        if (instrument.Meter.Name == AspNetCoreHostingMeter)
+        {
+            // Only the request duration; the hosting meter's other instruments (active requests…) are not asked for.
+            return instrument.Name == "http.server.request.duration"
+                ? new ExplicitBucketHistogramConfiguration { Boundaries = LatencyBuckets }
+                : MetricStreamConfiguration.Drop;
+        }
+        return null;
     }
 
     public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder app)

@@ -52,20 +52,6 @@ internal static class WebhooksApi
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Receive(
         HttpContext context, WebhookEdge edge, CancellationToken cancellationToken)
     {
-        var startedAt = System.Diagnostics.Stopwatch.GetTimestamp();
-        try
-        {
-            return await ReceiveAsync(context, edge, cancellationToken);
-        }
-        finally
-        {
-            edge.Metrics.Answered(startedAt);
-        }
-    }
-
-    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> ReceiveAsync(
-        HttpContext context, WebhookEdge edge, CancellationToken cancellationToken)
-    {
         var (options, metrics, logger) = (edge.Options.Value, edge.Metrics, edge.Logger);
         var request = context.Request;
         var max = options.MaxBodyBytes;

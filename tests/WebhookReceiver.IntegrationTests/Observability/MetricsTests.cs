@@ -10,6 +10,8 @@ public sealed class MetricsTests(MetricsTests.WithOperatorCredentials app) : ICl
 {
     private static readonly DateTimeOffset T0 = new(2026, 5, 29, 12, 0, 0, TimeSpan.Zero);
     private const string Received = "webhookreceiver_webhooks_received_total";
+    private const string AckCount = "http_server_request_duration_seconds_count";
+    private static readonly (string, string) WebhookRoute = ("http_route", "/webhooks/minivoice");
 
     public sealed class WithOperatorCredentials : ReceiverFactory
     {
@@ -91,11 +93,14 @@ public sealed class MetricsTests(MetricsTests.WithOperatorCredentials app) : ICl
         Assert.Equal(1, Delta(authenticated, ("method", "signature"), ("secret", "1")));
         Assert.Equal(1, Delta(authenticated, ("method", "basic")));
         Assert.DoesNotContain(app.Secret, after.Raw, StringComparison.Ordinal);
-        // Every request that reached the endpoint is timed, whatever its answer.
-        Assert.Equal(11, Delta("webhookreceiver_webhooks_ack_duration_seconds_count"));
-        Assert.True(Delta("webhookreceiver_webhooks_ack_duration_seconds_sum") > 0);
-        Assert.True(after.Has("webhookreceiver_webhooks_ack_duration_seconds_bucket"));
-        Assert.Contains("le=\"0.005\"", after.Raw, StringComparison.Ordinal);
+        // Ack latency: every request to the webhook route is timed, by answer status, in buckets from 1 ms.
+        Assert.Equal(11, Delta(AckCount, WebhookRoute));
+        Assert.Equal(3, Delta(AckCount, WebhookRoute, ("http_response_status_code", "202")));
+        Assert.Equal(4, Delta(AckCount, WebhookRoute, ("http_response_status_code", "401")));
+        Assert.True(Delta("http_server_request_duration_seconds_sum", WebhookRoute) > 0);
+        Assert.Contains("le=\"0.001\"", after.Raw, StringComparison.Ordinal);
+        Assert.Equal(11, after.Sum("http_server_request_duration_seconds_bucket", WebhookRoute, ("le", "+Inf"))
+                         - before.Sum("http_server_request_duration_seconds_bucket", WebhookRoute, ("le", "+Inf")));
     }
 
     [Fact]
@@ -185,7 +190,7 @@ public sealed class MetricsTests(MetricsTests.WithOperatorCredentials app) : ICl
             var after = await app.ScrapeAsync();
 
             Assert.Equal(0, after.Sum(Received) - before.Sum(Received));
-            Assert.Equal(0, after.Sum("webhookreceiver_webhooks_ack_duration_seconds_count") - before.Sum("webhookreceiver_webhooks_ack_duration_seconds_count"));
+            Assert.Equal(0, after.Sum(AckCount, WebhookRoute) - before.Sum(AckCount, WebhookRoute));
         }
         finally
         {
