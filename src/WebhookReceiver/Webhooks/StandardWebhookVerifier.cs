@@ -94,7 +94,7 @@ internal sealed class StandardWebhookVerifier
         foreach (var part in signatureHeader.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             if (part.StartsWith("v1,", StringComparison.Ordinal)
-                && Convert.TryFromBase64String(part[3..], decoded, out var written) && written == HashLength)
+                && Convert.TryFromBase64String(part[3..], decoded, out var written) && written is HashLength)
             {
                 candidates.Add(decoded[..written].ToArray());
             }
