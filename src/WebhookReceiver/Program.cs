@@ -1,3 +1,4 @@
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Calls;
 using WebhookReceiver.OperatorConsole;
 using WebhookReceiver.Data;
@@ -5,13 +6,20 @@ using WebhookReceiver.Events;
 using WebhookReceiver.Failures;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
+using WebhookReceiver.Observability;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Recovery;
+using WebhookReceiver.Retention;
+using WebhookReceiver.Tooling;
 using WebhookReceiver.Webhooks;
 
 if (args is ["healthcheck", ..])
 {
     return await HealthProbe.RunAsync();
+}
+if (SigningTool.Handles(args))
+{
+    return await SigningTool.RunAsync(args, Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -27,6 +35,9 @@ builder.AddCallCreation();
 builder.AddRecovery();
 builder.AddEventSearch();
 builder.AddFailureGroups();
+builder.AddMetricsEndpoint();
+builder.AddApiDocs();
+builder.AddRetention();
 
 var app = builder.Build();
 
@@ -42,6 +53,7 @@ app.UseStatusCodePages();
 app.UseRequestLogging();
 
 app.MapHealth();
+app.MapMetricsEndpoint();
 if (builder.Configuration.Role().ServesApi())
 {
     app.MapWebhooks();
@@ -52,6 +64,7 @@ if (builder.Configuration.Role().ServesApi())
     app.MapConsole();
     app.MapConsoleActions();
     app.MapJobsDashboard();
+    app.MapApiDocs();
 }
 
 app.LogStartup();

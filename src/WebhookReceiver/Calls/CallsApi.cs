@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.EntityFrameworkCore;
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Data;
 using WebhookReceiver.Operators;
 
@@ -9,10 +10,25 @@ internal static class CallsApi
 {
     public static RouteGroupBuilder MapCalls(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/calls").RequireOperator();
-        group.MapGet("/{callId}", GetCall);
-        group.MapGet("/", ListCalls);
-        group.MapPost("/", CreateCallApi.CreateCall);
+        var group = app.MapGroup("/calls").RequireOperator().WithTags("Calls");
+        group.MapGet("/{callId}", GetCall).WithName("GetCall").WithSummary("A call record with its event timeline and background actions")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        group.MapGet("/", ListCalls).WithName("ListCalls").WithSummary("Call records, newest activity first (keyset pagination)")
+            .WithQueryParameters(
+                ("customer_id", "Only calls of this customer"),
+                ("status", "Only calls in this status (no_answer = no-answer)"),
+                ("since", "Activity at or after this RFC 3339 time"),
+                ("until", "Activity before this RFC 3339 time"),
+                ("limit", "1–500, default 50"),
+                ("cursor", "next_cursor of the previous page"));
+        group.MapPost("/", CreateCallApi.CreateCall).WithName("CreateCall").WithSummary("Place a call through MiniVoice and store it")
+            .DocumentJsonBody<CreateCallRequestBody>()
+            .ProducesProblem(StatusCodes.Status402PaymentRequired)
+            .ProducesProblem(StatusCodes.Status422UnprocessableEntity)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status502BadGateway)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable)
+            .ProducesProblem(StatusCodes.Status504GatewayTimeout);
         return group;
     }
 

@@ -2,6 +2,8 @@ using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
 
+using WebhookReceiver.ApiDocs;
+
 namespace WebhookReceiver.Hosting;
 
 internal static class Health
@@ -14,8 +16,12 @@ internal static class Health
 
     public static IEndpointRouteBuilder MapHealth(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false });
-        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") });
+        app.MapHealthChecks("/health/live", new HealthCheckOptions { Predicate = _ => false })
+            .WithName("Liveness").WithSummary("200 while the process runs").WithTags("Health")
+            .DocumentResponse(StatusCodes.Status200OK, "text/plain");
+        app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
+            .WithName("Readiness").WithSummary("200 when PostgreSQL and Hangfire's storage answer, else 503").WithTags("Health")
+            .DocumentResponse(StatusCodes.Status200OK, "text/plain").DocumentResponse(StatusCodes.Status503ServiceUnavailable, "text/plain");
         return app;
     }
 }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 using Npgsql;
 using WebhookReceiver.Data;
 using WebhookReceiver.Jobs;
+using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Integrations;
 
@@ -24,7 +25,7 @@ namespace WebhookReceiver.Integrations;
 /// </summary>
 internal sealed class CallActionBatchJob(
     NpgsqlDataSource dataSource, AppDbContext db, ActionSender sender, IBackgroundJobClient jobs, RetryPolicyFilter retryPolicy,
-    IOptions<JobsOptions> options, ILogger<CallActionBatchJob> logger)
+    ActionMetrics metrics, IOptions<JobsOptions> options, ILogger<CallActionBatchJob> logger)
 {
     [System.ComponentModel.DisplayName("{1}")]
     public async Task RunAsync(long[] actionIds, string summary, PerformContext? context, CancellationToken cancellationToken)
@@ -75,6 +76,7 @@ internal sealed class CallActionBatchJob(
             {
                 var outcome = await sender.SendAsync(attempt.Ref, records.GetValueOrDefault(attempt.CallId), token);
                 results.Add((attempt, outcome));
+                metrics.RecordAttempt(attempt.Action, outcome);
                 if (outcome.Succeeded)
                 {
                     logger.LogDebug("{Action} for call {CallId} succeeded on attempt {Attempt}", attempt.Action, attempt.CallId, attempt.Attempt);

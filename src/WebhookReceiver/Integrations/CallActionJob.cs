@@ -1,6 +1,7 @@
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using WebhookReceiver.Data;
+using WebhookReceiver.Observability;
 
 namespace WebhookReceiver.Integrations;
 
@@ -11,7 +12,8 @@ namespace WebhookReceiver.Integrations;
 /// success (the ledger decides). Retry policy: Jobs/RetryPolicyFilter (delays from Jobs:RetryDelaysSeconds,
 /// Retry-After honoured).
 /// </summary>
-internal sealed class CallActionJob(NpgsqlDataSource dataSource, AppDbContext db, ActionSender sender, ILogger<CallActionJob> logger)
+internal sealed class CallActionJob(
+    NpgsqlDataSource dataSource, AppDbContext db, ActionSender sender, ActionMetrics metrics, ILogger<CallActionJob> logger)
 {
     [System.ComponentModel.DisplayName("{1} for call {2} (action {0})")]
     public async Task RunAsync(long actionId, string action, string callId, CancellationToken cancellationToken)
@@ -30,6 +32,7 @@ internal sealed class CallActionJob(NpgsqlDataSource dataSource, AppDbContext db
             var record = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);
             var outcome = await sender.SendAsync(new ActionRef(actionId, action, callId, attempt.Value.EventId, attempt.Value.ReplayOf), record, cancellationToken);
             await ActionLedger.RecordAsync(connection, actionId, outcome, CancellationToken.None);
+            metrics.RecordAttempt(action, outcome);
             if (outcome.Succeeded)
             {
                 logger.LogInformation("{Action} for call {CallId} succeeded on attempt {Attempt}", action, callId, attempt.Value.Attempt);

@@ -4,6 +4,7 @@ using Hangfire.Common;
 using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Integrations;
 using WebhookReceiver.Operators;
@@ -99,7 +100,8 @@ internal static class JobsSetup
             DisplayStorageConnectionString = false,
             DashboardTitle = "WebhookReceiver jobs",
             AppPath = null,
-        });
+        }).WithName("JobsDashboard").WithSummary("Hangfire dashboard (HTML; operator credentials)").WithTags("Operators")
+            .WithMetadata(OperatorOnlyMetadata.Instance).DocumentResponse(StatusCodes.Status200OK, "text/html");
         return app;
     }
 

@@ -1,3 +1,4 @@
+using WebhookReceiver.ApiDocs;
 using System.Net;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.Webhooks;
@@ -112,6 +113,7 @@ internal static class OperatorAccessExtensions
     public static RouteGroupBuilder RequireOperator(this RouteGroupBuilder group)
     {
         group.AddEndpointFilter<OperatorAccessFilter>();
-        return group;
+        // Documented where it is enforced: every operator group shows its HTTP Basic requirement in /openapi/v1.json.
+        return group.DocumentOperatorAccess();
     }
 }

@@ -23,8 +23,13 @@ internal sealed class StandardWebhookVerifier
 
     public bool IsConfigured => _keys.Length > 0;
 
-    public SignatureResult Verify(string? id, string? timestamp, string? signatureHeader, ReadOnlySpan<byte> body)
+    public SignatureResult Verify(string? id, string? timestamp, string? signatureHeader, ReadOnlySpan<byte> body) =>
+        Verify(id, timestamp, signatureHeader, body, out _);
+
+    /// <param name="matchedSecret">Position in the configured list of the secret that matched (rotation progress), else -1.</param>
+    public SignatureResult Verify(string? id, string? timestamp, string? signatureHeader, ReadOnlySpan<byte> body, out int matchedSecret)
     {
+        matchedSecret = -1;
         if (string.IsNullOrEmpty(id) || string.IsNullOrEmpty(timestamp) || string.IsNullOrEmpty(signatureHeader))
         {
             return SignatureResult.MissingHeaders;
@@ -40,30 +45,61 @@ internal sealed class StandardWebhookVerifier
             return SignatureResult.OutsideTolerance;
         }
 
-        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
-        var message = new byte[prefix.Length + body.Length];
-        prefix.CopyTo(message, 0);
-        body.CopyTo(message.AsSpan(prefix.Length));
-
-        Span<byte> expected = stackalloc byte[32];
-        Span<byte> candidate = stackalloc byte[64];
-        foreach (var key in _keys)
+        var candidates = Candidates(signatureHeader);
+        if (candidates.Count == 0)
         {
-            HMACSHA256.HashData(key, message, expected);
-            foreach (var part in signatureHeader.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            // Nothing that could ever match: a sender bug (wrong scheme, truncated header), not a wrong secret.
+            return SignatureResult.Malformed;
+        }
+        var message = SignedMessage(id, timestamp, body);
+        Span<byte> expected = stackalloc byte[HashLength];
+        for (var k = 0; k < _keys.Length; k++)
+        {
+            HMACSHA256.HashData(_keys[k], message, expected);
+            foreach (var candidate in candidates)
             {
-                if (!part.StartsWith("v1,", StringComparison.Ordinal))
+                if (CryptographicOperations.FixedTimeEquals(candidate, expected))
                 {
-                    continue;
-                }
-                if (Convert.TryFromBase64String(part[3..], candidate, out var written) && written == expected.Length
-                    && CryptographicOperations.FixedTimeEquals(candidate[..written], expected))
-                {
+                    matchedSecret = k;
                     return SignatureResult.Valid;
                 }
             }
         }
         return SignatureResult.Mismatch;
+    }
+
+    /// <summary>
+    /// The value of webhook-signature for this message, signed with <paramref name="key"/> (the signing tool's side
+    /// of the same construction, so sender and receiver cannot drift apart).
+    /// </summary>
+    public static string Sign(byte[] key, string id, string timestamp, ReadOnlySpan<byte> body) =>
+        "v1," + Convert.ToBase64String(HMACSHA256.HashData(key, SignedMessage(id, timestamp, body)));
+
+    private const int HashLength = 32;
+
+    private static byte[] SignedMessage(string id, string timestamp, ReadOnlySpan<byte> body)
+    {
+        var prefix = Encoding.UTF8.GetBytes($"{id}.{timestamp}.");
+        var message = new byte[prefix.Length + body.Length];
+        prefix.CopyTo(message, 0);
+        body.CopyTo(message.AsSpan(prefix.Length));
+        return message;
+    }
+
+    /// <summary>The well-formed "v1,&lt;base64 of 32 bytes&gt;" entries of the header.</summary>
+    private static List<byte[]> Candidates(string signatureHeader)
+    {
+        var candidates = new List<byte[]>(1);
+        Span<byte> decoded = stackalloc byte[64];
+        foreach (var part in signatureHeader.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (part.StartsWith("v1,", StringComparison.Ordinal)
+                && Convert.TryFromBase64String(part[3..], decoded, out var written) && written is HashLength)
+            {
+                candidates.Add(decoded[..written].ToArray());
+            }
+        }
+        return candidates;
     }
 }
 
@@ -73,5 +109,7 @@ internal enum SignatureResult
     MissingHeaders,
     BadTimestamp,
     OutsideTolerance,
+    /// <summary>No entry of the header is a v1 signature of the right length.</summary>
+    Malformed,
     Mismatch,
 }

@@ -8,9 +8,11 @@ internal sealed class WebhookAuthenticator
     private readonly StandardWebhookVerifier _signatures;
     private readonly BasicCredentials? _basic;
     private readonly bool _allowUnauthenticated;
+    private readonly WebhookMetrics _metrics;
 
-    public WebhookAuthenticator(IOptions<WebhookOptions> options, TimeProvider clock)
+    public WebhookAuthenticator(IOptions<WebhookOptions> options, TimeProvider clock, WebhookMetrics metrics)
     {
+        _metrics = metrics;
         var o = options.Value;
         _signatures = new StandardWebhookVerifier(o.ConfiguredSecrets, TimeSpan.FromSeconds(o.TimestampToleranceSeconds), clock);
         _basic = o.BasicAuth.IsConfigured ? new BasicCredentials(o.BasicAuth.Username!, o.BasicAuth.Password!) : null;
@@ -22,10 +24,12 @@ internal sealed class WebhookAuthenticator
     {
         if (_allowUnauthenticated)
         {
+            _metrics.AuthenticationDisabled();
             return null;
         }
         if (_basic is not null && _basic.Matches(headers.Authorization))
         {
+            _metrics.AuthenticatedByBasic();
             return null;
         }
         if (!_signatures.IsConfigured)
@@ -33,12 +37,18 @@ internal sealed class WebhookAuthenticator
             return "basic_auth_failed";
         }
         var result = _signatures.Verify(
-            WebhookHeaders.Id(headers), WebhookHeaders.Timestamp(headers), WebhookHeaders.Signature(headers), body);
-        return result == SignatureResult.Valid ? null : result switch
+            WebhookHeaders.Id(headers), WebhookHeaders.Timestamp(headers), WebhookHeaders.Signature(headers), body, out var secret);
+        if (result == SignatureResult.Valid)
+        {
+            _metrics.AuthenticatedBySignature(secret);
+            return null;
+        }
+        return result switch
         {
             SignatureResult.MissingHeaders => "signature_missing",
             SignatureResult.BadTimestamp => "timestamp_invalid",
             SignatureResult.OutsideTolerance => "timestamp_outside_tolerance",
+            SignatureResult.Malformed => "signature_malformed",
             _ => "signature_mismatch",
         };
     }

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using IDiagnosticContext = Serilog.IDiagnosticContext;
+using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Events;
 using WebhookReceiver.Jobs;
 
@@ -32,8 +33,17 @@ internal static class WebhooksApi
 
     public static RouteGroupBuilder MapWebhooks(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/webhooks");
-        group.MapPost("/minivoice", Receive).DisableAntiforgery();
+        var group = app.MapGroup("/webhooks").WithTags("Webhooks");
+        group.MapPost("/minivoice", Receive).DisableAntiforgery()
+            .WithName("ReceiveMiniVoiceWebhook")
+            .WithSummary("Receive a MiniVoice webhook")
+            .WithDescription("Authenticated by a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature; " +
+                             "svix-* aliases) or HTTP Basic. 202 when stored, 200 for a duplicate delivery; the event is committed before any 2xx.")
+            .DocumentJsonBody<MiniVoiceEventBody>()
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
         return group;
     }
 
@@ -161,6 +171,10 @@ internal static class WebhooksApi
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
         metrics.Received("accepted");
+        if (result.OutOfOrder)
+        {
+            metrics.OutOfOrder();
+        }
         if (result.ActionsCreated > 0)
         {
             edge.Outbox.Notify();

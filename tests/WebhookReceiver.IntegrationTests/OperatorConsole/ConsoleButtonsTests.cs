@@ -22,11 +22,11 @@ public sealed class ConsoleButtonsTests(ReceiverFactory app)
 
         using var response = await PostFormAsync($"/console/events/{eventId}/replay", new() { ["call_id"] = callId });
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal($"/console/calls/{callId}?notice=replayed", response.Headers.Location?.OriginalString);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal($"/console/calls/{callId}?notice=replayed", LandedOn(response));
+        Assert.Contains("Replayed: the event", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         await Actions.SettledAsync(app.ConnectionString, callId);
         Assert.Equal(2, app.Crm.For(callId).Count);
-        Assert.Contains("Replayed: the event", await GetHtmlAsync(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -38,9 +38,9 @@ public sealed class ConsoleButtonsTests(ReceiverFactory app)
 
         using var response = await PostFormAsync($"/console/quarantine/{quarantineId}/reingest", []);
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.Equal("/console/events?result=invalid&notice=still-invalid", response.Headers.Location?.OriginalString);
-        Assert.Contains("still invalid", await GetHtmlAsync(response.Headers.Location!.OriginalString), StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("/console/events?result=invalid&notice=still-invalid", LandedOn(response));
+        Assert.Contains("still invalid", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(0, await Db.CountAsync(app.ConnectionString, "SELECT count(*) FROM calls WHERE id = $1", callId));
     }
 
@@ -55,8 +55,8 @@ public sealed class ConsoleButtonsTests(ReceiverFactory app)
         using var response = await PostFormAsync("/console/failures/retry",
             new() { ["action"] = "crm.sync", ["error_kind"] = "http", ["http_status"] = "410" });
 
-        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
-        Assert.StartsWith("/hangfire/jobs/details/", response.Headers.Location?.OriginalString, StringComparison.Ordinal);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.StartsWith("/hangfire/jobs/details/", LandedOn(response), StringComparison.Ordinal);
         await Eventually.WaitAsync(async () => await Actions.CountAsync(app.ConnectionString, callId, "crm.sync", "succeeded") == 1,
             TimeSpan.FromSeconds(20), "the 410 sync to be retried and succeed");
     }
@@ -75,17 +75,14 @@ public sealed class ConsoleButtonsTests(ReceiverFactory app)
         Assert.Equal(1, await Actions.CountAsync(app.ConnectionString, callId));
     }
 
+    /// <summary>Posts a form as a browser on this site would; the client follows the redirect, like the browser.</summary>
     private async Task<HttpResponseMessage> PostFormAsync(string path, Dictionary<string, string> fields, string site = "same-origin")
     {
-        using var client = app.CreateClient(new Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactoryClientOptions { AllowAutoRedirect = false });
+        using var client = app.CreateClient();
         using var request = new HttpRequestMessage(HttpMethod.Post, path) { Content = new FormUrlEncodedContent(fields) };
         request.Headers.Add("Sec-Fetch-Site", site);
         return await client.SendAsync(request);
     }
 
-    private async Task<string> GetHtmlAsync(string path)
-    {
-        using var client = app.CreateClient();
-        return await client.GetStringAsync(new Uri(path, UriKind.Relative));
-    }
+    private static string? LandedOn(HttpResponseMessage response) => response.RequestMessage?.RequestUri?.PathAndQuery;
 }

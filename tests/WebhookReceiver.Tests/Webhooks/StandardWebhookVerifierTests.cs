@@ -174,13 +174,13 @@ public sealed class StandardWebhookVerifierTests
     }
 
     [Fact]
-    public void Right_signature_under_a_v2_scheme_is_a_mismatch()
+    public void Right_signature_under_a_v2_scheme_is_malformed()
     {
         var header = "v2," + VectorSignature["v1,".Length..];
 
         var result = Verifier(VectorSecret).Verify(VectorId, Ts(VectorTimestamp), header, VectorBody);
 
-        Assert.Equal(SignatureResult.Mismatch, result);
+        Assert.Equal(SignatureResult.Malformed, result);
     }
 
     [Theory]
@@ -190,22 +190,41 @@ public sealed class StandardWebhookVerifierTests
     [InlineData("garbage")]
     [InlineData("v1,AAAA")]
     [InlineData("g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=")]
-    public void Garbage_signature_is_a_mismatch(string header)
+    public void Garbage_signature_is_malformed(string header)
     {
         var result = Verifier(VectorSecret).Verify(VectorId, Ts(VectorTimestamp), header, VectorBody);
 
-        Assert.Equal(SignatureResult.Mismatch, result);
+        Assert.Equal(SignatureResult.Malformed, result);
     }
 
     [Fact]
-    public void Signature_truncated_to_16_bytes_is_a_mismatch()
+    public void Signature_truncated_to_16_bytes_is_malformed()
     {
         var full = Convert.FromBase64String(VectorSignature["v1,".Length..]);
         var header = "v1," + Convert.ToBase64String(full[..16]);
 
         var result = Verifier(VectorSecret).Verify(VectorId, Ts(VectorTimestamp), header, VectorBody);
 
-        Assert.Equal(SignatureResult.Mismatch, result);
+        Assert.Equal(SignatureResult.Malformed, result);
+    }
+
+    [Fact]
+    public void The_position_of_the_matching_secret_is_reported()
+    {
+        var header = TestSigner.Sign(SecretB, VectorId, Ts(VectorTimestamp), VectorBody);
+
+        var result = Verifier(SecretA, SecretB).Verify(VectorId, Ts(VectorTimestamp), header, VectorBody, out var matched);
+
+        Assert.Equal(SignatureResult.Valid, result);
+        Assert.Equal(1, matched);
+    }
+
+    [Fact]
+    public void The_services_own_Sign_produces_the_specs_published_vector()
+    {
+        Assert.True(SigningSecret.TryDecode(VectorSecret, out var key));
+
+        Assert.Equal(VectorSignature, StandardWebhookVerifier.Sign(key, VectorId, Ts(VectorTimestamp), VectorBody));
     }
 
     [Fact]

@@ -1,0 +1,21 @@
+using System.ComponentModel.DataAnnotations;
+
+namespace WebhookReceiver.Retention;
+
+internal sealed class RetentionOptions
+{
+    public const string SectionName = "Retention";
+
+    /// <summary>Stored events and quarantined bodies older than this (by arrival) are purged; 0 or less keeps everything.</summary>
+    public int Days { get; set; } = 30;
+
+    /// <summary>Rows per DELETE statement: each batch commits on its own, so no lock is held for long.</summary>
+    [Range(100, 100_000)]
+    public int BatchSize { get; set; } = 5000;
+
+    /// <summary>Cron (UTC) of the recurring purge; hourly keeps each run small.</summary>
+    [Required]
+    public string Schedule { get; set; } = "7 * * * *";
+
+    public bool Enabled => Days > 0;
+}
