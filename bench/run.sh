@@ -154,6 +154,19 @@ burst() {
   read -r _ B_P50 B_P99 B_BAD < <(wrk_summary "$WORK/burst.txt")
 }
 
+# Warm-up for a pipeline phase: BENCH_WARMUP seconds of the same load (JIT tiering settles, as before the ingest
+# runs), then wait until its work has drained, so the burst after it starts from a warm, idle process.
+warm_and_drain() {
+  local url=$1 db=$2 pending_sql=$3
+  (( WARMUP > 0 )) || return 0
+  wrk -t2 -c"$CONNS" -d"${WARMUP}s" --timeout "$WRK_TIMEOUT" -s bench/ingest.lua "$url" >/dev/null
+  for _ in $(seq 1 1200); do
+    (( $(psql_ -d "$db" -tA -c "$pending_sql") == 0 )) && return 0
+    sleep 0.5
+  done
+  echo "warm-up work did not drain within 10 minutes" >&2
+}
+
 L1_RPS=- L1_P50=- L1_P99=- L1_BAD=- L1_RSS=-
 L2_RPS=- L2_P50=- L2_P99=- L2_BAD=-
 S_RPS=- S_P50=- S_P99=- S_BAD=- S_RSS=- EVENTS=-
@@ -258,6 +271,7 @@ if want pipeline; then
     dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/service-all.log" 2>&1 &
   ALLPID=$!; pids+=("$ALLPID")
   wait_http "http://127.0.0.1:$PORT/health/ready"
+  warm_and_drain "http://127.0.0.1:$PORT/webhooks/minivoice" pipeline "SELECT count(*) FROM call_actions WHERE state = 'pending'"
   # Idle pickup first: one final event, time until its CRM sync succeeded.
   BEFORE=$(psql_ -d pipeline -tA -c "SELECT coalesce(max(id), 0) FROM call_actions")
   curl -s -o /dev/null -u bench:bench -H 'Content-Type: application/json' \
@@ -285,14 +299,18 @@ fi
 if want textbook-pipeline; then
   echo "== textbook job pipeline: a burst of $TB_EVENTS events, same stub" >&2
   start_textbook textbook_pipeline all Crm__BaseUrl="http://127.0.0.1:$STUB" Tickets__BaseUrl="http://127.0.0.1:$STUB"
+  warm_and_drain "$TBURL/webhooks/minivoice" textbook_pipeline \
+    "SELECT count(*) FROM hangfire.job WHERE statename IS NULL OR statename IN ('Enqueued', 'Processing')"
   BURST_START=$(psql_ -d textbook_pipeline -tA -c "SELECT now()")
   # Work waiting: jobs not yet done (a job row is created before its Enqueued state is set).
   burst "$TBURL/webhooks/minivoice" "$TB_EVENTS" "$(num_or "$T_RPS" 170)" textbook_pipeline \
     "SELECT count(*) FROM events WHERE received_at >= '$BURST_START'" \
     "SELECT count(*) FROM hangfire.job WHERE statename IS NULL OR statename IN ('Enqueued', 'Processing')"
   TP_P50=$B_P50 TP_P99=$B_P99 TP_BAD=$B_BAD TP_BACKLOG=$BACKLOG TP_DRAIN=$DRAIN TP_AFTER=$AFTER
-  TP_JOBS=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded'")
-  TP_FAILED=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM hangfire.job WHERE statename <> 'Succeeded'")
+  # Hangfire keeps createdat as UTC without a zone: only the burst's jobs, not the warm-up's.
+  TP_SINCE="createdat >= ('$BURST_START'::timestamptz AT TIME ZONE 'UTC')"
+  TP_JOBS=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM hangfire.job WHERE statename = 'Succeeded' AND $TP_SINCE")
+  TP_FAILED=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM hangfire.job WHERE statename <> 'Succeeded' AND $TP_SINCE")
   TP_RPS=$(psql_ -d textbook_pipeline -tA -c "SELECT round(count(*) / greatest(extract(epoch FROM max(received_at) - min(received_at)), 0.001)) FROM events WHERE received_at >= '$BURST_START'")
   TP_EVENTS=$(psql_ -d textbook_pipeline -tA -c "SELECT count(*) FROM events WHERE received_at >= '$BURST_START'")
   TP_JOBS_PER_S=$(awk -v j="$TP_JOBS" -v d="$TP_DRAIN" 'BEGIN {printf "%.0f", j / d}')

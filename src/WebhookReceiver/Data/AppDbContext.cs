@@ -40,7 +40,11 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             evt.Property(e => e.Body).HasColumnType("jsonb");
             evt.Property(e => e.ReceivedAt).HasDefaultValueSql("now()");
             // GET /events?json=: `body @> $1::jsonb` is answered from this index (jsonb_path_ops: containment only, smaller).
-            evt.HasIndex(e => e.Body).HasMethod("gin").HasOperators("jsonb_path_ops").HasDatabaseName("ix_webhook_events_body_path_ops");
+            // A GIN index buffers new entries in a pending list that the inserting statement flushes when it is full:
+            // with the default 4 MB one ingest batch in a few thousand paid tens of ms (p99 31–37 ms at c = 32).
+            // 128 kB makes the flushes small and frequent (p99 17–22 ms; /tmp A/B runs in the #6 note).
+            evt.HasIndex(e => e.Body).HasMethod("gin").HasOperators("jsonb_path_ops").HasDatabaseName("ix_webhook_events_body_path_ops")
+                .HasStorageParameter("gin_pending_list_limit", 128);
             // GET /events: newest received first, keyset on (received_at, id).
             evt.HasIndex(e => new { e.ReceivedAt, e.Id }).IsDescending(true, true);
         });

@@ -367,7 +367,8 @@ namespace WebhookReceiver.Data.Migrations
                         .HasName("pk_webhook_events");
 
                     b.HasIndex("Body")
-                        .HasDatabaseName("ix_webhook_events_body_path_ops");
+                        .HasDatabaseName("ix_webhook_events_body_path_ops")
+                        .HasAnnotation("Npgsql:StorageParameter:gin_pending_list_limit", 128);
 
                     NpgsqlIndexBuilderExtensions.HasMethod(b.HasIndex("Body"), "gin");
                     NpgsqlIndexBuilderExtensions.HasOperators(b.HasIndex("Body"), new[] { "jsonb_path_ops" });

@@ -39,7 +39,8 @@ namespace WebhookReceiver.Data.Migrations
                 table: "webhook_events",
                 column: "body")
                 .Annotation("Npgsql:IndexMethod", "gin")
-                .Annotation("Npgsql:IndexOperators", new[] { "jsonb_path_ops" });
+                .Annotation("Npgsql:IndexOperators", new[] { "jsonb_path_ops" })
+                .Annotation("Npgsql:StorageParameter:gin_pending_list_limit", 128);
 
             migrationBuilder.CreateIndex(
                 name: "ix_webhook_events_received_at_id",
