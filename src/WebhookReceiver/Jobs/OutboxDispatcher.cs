@@ -24,6 +24,10 @@ internal sealed class OutboxDispatcher(
         ") RETURNING id, action, call_id, extract(epoch FROM now() - created_at)::float8";
 
     // job_id IS NULL: the batch may already have run and handed a failed action to its own retry job.
+    // The undispatched index is on id, so the oldest waiting row is its first entry.
+    private const string OldestWaitSql =
+        "SELECT extract(epoch FROM now() - created_at)::float8 FROM call_actions WHERE state = 'pending' AND dispatched_at IS NULL ORDER BY id LIMIT 1";
+
     private const string RecordJobsSql =
         "UPDATE call_actions a SET job_id = v.job_id FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id) WHERE a.id = v.id AND a.job_id IS NULL";
 
@@ -46,14 +50,16 @@ internal sealed class OutboxDispatcher(
                     nextSweep = DateTime.UtcNow.AddSeconds(Math.Max(1, o.RecoveryAfterSeconds / 4));
                 }
                 var yielding = o.YieldToIngestAbove > 0 && IngestRate() >= o.YieldToIngestAbove && _oldestWaitSeconds < o.MaxYieldSeconds;
-                var limit = yielding ? o.ActionsPerJob : o.DispatchBatchSize;
-                var dispatched = await DispatchBatchAsync(limit, stoppingToken);
                 if (yielding)
                 {
-                    // One batch per interval, whatever the signal says: the burst's requests get the CPU.
+                    // Nothing handed out while the burst lasts (whatever the signal says): its requests get the CPU.
+                    // The oldest waiting work's age is still read, so giving way ends after MaxYieldSeconds.
+                    _oldestWaitSeconds = await OldestWaitSecondsAsync(stoppingToken);
                     await Task.Delay(poll, stoppingToken);
                     continue;
                 }
+                var limit = o.DispatchBatchSize;
+                var dispatched = await DispatchBatchAsync(limit, stoppingToken);
                 if (dispatched == limit)
                 {
                     continue; // more waiting: no pause
@@ -86,6 +92,12 @@ internal sealed class OutboxDispatcher(
             (_lastStored, _lastSampleTicks) = (stored, now);
         }
         return _lastRate;
+    }
+
+    private async Task<double> OldestWaitSecondsAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand(OldestWaitSql);
+        return await command.ExecuteScalarAsync(ct) is double seconds ? seconds : 0;
     }
 
     private async Task<int> DispatchBatchAsync(int batchSize, CancellationToken ct)

@@ -117,8 +117,8 @@ public sealed class BatchJobTests
     {
         await WithDatabaseAsync("wr_yield", async database =>
         {
-            // Any ingest counts as busy, one action per job: giving way hands out one action per 200 ms (5/s) while
-            // events arrive at ~30/s, so the backlog only clears if giving way stops after MaxYieldSeconds.
+            // Any ingest counts as busy: while giving way nothing is handed out and events arrive at ~30/s, so the
+            // backlog only clears if giving way stops after MaxYieldSeconds.
             await using var app = await StartAsync(database, new Dictionary<string, string?>
             {
                 ["Jobs:YieldToIngestAbove"] = "1", ["Jobs:MaxYieldSeconds"] = "2", ["Jobs:ActionsPerJob"] = "1",
