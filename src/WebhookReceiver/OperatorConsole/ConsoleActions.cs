@@ -16,15 +16,20 @@ internal static class ConsoleActions
 {
     public static RouteGroupBuilder MapConsoleActions(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup(ConsolePaths.Root).RequireOperator().ExcludeFromDescription();
+        var group = app.MapGroup(ConsolePaths.Root).RequireOperator().WithTags("Console");
         group.MapPost("/actions/{actionId:long}/retry", async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) =>
-            await BackToCall(http, ConsoleNotice.ForAction("retry", (await recovery.RetryAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)));
+            await BackToCall(http, ConsoleNotice.ForAction("retry", (await recovery.RetryAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
+            .WithSummary("Console button: retry an action now, then back to its call page (form field call_id).");
         group.MapPost("/actions/{actionId:long}/cancel", async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) =>
-            await BackToCall(http, ConsoleNotice.ForAction("cancel", (await recovery.CancelAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)));
+            await BackToCall(http, ConsoleNotice.ForAction("cancel", (await recovery.CancelAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
+            .WithSummary("Console button: cancel an action's scheduled retry, then back to its call page.");
         group.MapPost("/events/{eventId:long}/replay", async (long eventId, HttpContext http, EventReplay replay, CancellationToken ct) =>
-            await BackToCall(http, await replay.ReplayAsync(eventId, null, OperatorAccess.Name(http), ct) is { Count: > 0 } ? "replayed" : "nothing-to-replay"));
-        group.MapPost("/quarantine/{quarantineId:long}/reingest", Reingest);
-        group.MapPost("/failures/retry", RetryGroup);
+            await BackToCall(http, await replay.ReplayAsync(eventId, null, OperatorAccess.Name(http), ct) is { Count: > 0 } ? "replayed" : "nothing-to-replay"))
+            .WithSummary("Console button: replay an event's workflows, then back to its call page.");
+        group.MapPost("/quarantine/{quarantineId:long}/reingest", Reingest)
+            .WithSummary("Console button: validate a quarantined body again; to its call when stored, else back to the events page.");
+        group.MapPost("/failures/retry", RetryGroup)
+            .WithSummary("Console button: retry every failed action of a failure group (bulk job), then open the job.");
         return group;
     }
 
