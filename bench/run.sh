@@ -23,7 +23,7 @@
 #   BENCH_TEXTBOOK_EVENTS  the textbook's pipeline burst (default 3000: it ingests ~170/s)
 #   BENCH_CURVE_BASE       events at 1x of the cost curve (default 62500, so 16x = 1 000 000)
 #   BENCH_CURVE_SECONDS    measured seconds per curve size and for GET /calls/{id} (default 15)
-#   BENCH_CURVE_WARMUP     load before each size's measurement, after its fill (default 5)
+#   BENCH_CURVE_WARMUP     load before each size's measurement, after its fill (default 15)
 #   BENCH_GET_CONNECTIONS  wrk connections for GET /calls/{id} (default 4: operator reads, latency not saturation)
 set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
