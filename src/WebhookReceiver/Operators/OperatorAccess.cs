@@ -23,6 +23,11 @@ internal sealed class OperatorAccess(IOptions<DashboardCredentials> options)
     /// <summary>Who is asking, for the audit log: the Basic user name, or "local" when no credentials are configured.</summary>
     public static string Name(HttpContext context)
     {
+        // Without configured credentials nothing checks the header: a name taken from it could be anyone's.
+        if (context.RequestServices.GetService<OperatorAccess>() is not { CredentialsRequired: true })
+        {
+            return "local";
+        }
         var header = context.Request.Headers.Authorization.ToString();
         if (header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
         {

@@ -42,6 +42,21 @@ public sealed class RecoveryTests(ReceiverFactory app)
     }
 
     [Fact]
+    public async Task Without_configured_credentials_the_audit_does_not_believe_a_name_in_a_Basic_header()
+    {
+        using var client = app.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/actions/987654320/retry");
+        request.Headers.Authorization = ReceiverFactory.BasicHeader("mallory", "anything");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
+        var audited = Assert.Single(app.Logs.Events, e => e.Properties.TryGetValue("Path", out var path)
+                                                         && path.ToString() == "\"/actions/987654320/retry\"");
+        Assert.Equal("\"local\"", audited.Properties["Operator"].ToString());
+    }
+
+    [Fact]
     public async Task Retry_answers_409_for_a_succeeded_action_and_404_for_an_unknown_one()
     {
         var callId = MiniVoiceEvents.NewCallId();
