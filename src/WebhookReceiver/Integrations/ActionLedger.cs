@@ -84,20 +84,28 @@ internal static class ActionLedger
         return actions.Where(a => counted.ContainsKey(a.Ref.ActionId)).Select(a => a with { Attempt = counted[a.Ref.ActionId] }).ToList();
     }
 
-    /// <summary>Records every outcome of a batch in one statement.</summary>
-    public static async Task RecordBatchAsync(NpgsqlConnection connection, IReadOnlyList<(long ActionId, ActionOutcome Outcome)> results,
-        CancellationToken ct)
+    /// <summary>
+    /// Records every outcome of a batch, and the job a failed action continues in, in one statement: nobody ever
+    /// sees a failed action still pointing at the batch. Guarded by the attempt number, so an outcome never
+    /// overwrites a later attempt that its retry job may already have made.
+    /// </summary>
+    public static async Task RecordBatchAsync(NpgsqlConnection connection,
+        IReadOnlyList<(BatchAttempt Attempt, ActionOutcome Outcome, string? NextJobId)> results, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             "UPDATE call_actions a SET state = v.state, last_error = v.error, last_http_status = v.status, last_error_kind = v.kind, " +
-            "updated_at = now(), completed_at = CASE WHEN v.state = 'succeeded' THEN now() ELSE a.completed_at END " +
-            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[]) AS v(id, state, error, status, kind) WHERE a.id = v.id",
+            "job_id = COALESCE(v.job_id, a.job_id), updated_at = now(), " +
+            "completed_at = CASE WHEN v.state = 'succeeded' THEN now() ELSE a.completed_at END " +
+            "FROM unnest($1::bigint[], $2::text[], $3::text[], $4::int[], $5::text[], $6::text[], $7::int[]) " +
+            "AS v(id, state, error, status, kind, job_id, attempt) WHERE a.id = v.id AND a.attempts = v.attempt",
             connection);
-        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = results.Select(r => r.ActionId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = results.Select(r => r.Attempt.ActionId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = results.Select(r => StateAfter(r.Outcome)).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.Outcome.Error).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = results.Select(r => r.Outcome.HttpStatus).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.Outcome.ErrorKind).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.NextJobId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<int[]> { TypedValue = results.Select(r => r.Attempt.Attempt).ToArray() });
         await command.ExecuteNonQueryAsync(ct);
     }
 

@@ -44,17 +44,17 @@ internal sealed class CallActionBatchJob(
             var mine = await ActionLedger.BeginBatchAttemptsAsync(connection, claimed.Where(c => c.Locked).Select(c => c.Action).ToList(),
                 batchJobId, cancellationToken);
             var results = await SendAllAsync(mine, cancellationToken);
-            await ActionLedger.RecordBatchAsync(connection, results.Select(r => (r.Attempt.ActionId, r.Outcome)).ToList(), CancellationToken.None);
-            foreach (var (attempt, outcome) in results.Where(r => !r.Outcome.Succeeded))
-            {
-                handovers.Add((attempt.ActionId, HandOnFailure(attempt, outcome)));
-            }
+            // The follow-up jobs first, so their ids are recorded with the outcomes (one statement, see the ledger).
+            var recorded = results.Select(r => r.Outcome.Succeeded
+                ? (r.Attempt, r.Outcome, NextJobId: (string?)null)
+                : HandOnFailure(r.Attempt, r.Outcome)).ToList();
+            await ActionLedger.RecordBatchAsync(connection, recorded, CancellationToken.None);
             if (handovers.Count > 0)
             {
                 await ActionLedger.HandOverAsync(connection, handovers, CancellationToken.None);
             }
             logger.LogInformation("Batch {JobId}: {Succeeded} of {Count} actions succeeded, {HandedOn} handed to their own jobs",
-                batchJobId, results.Count(r => r.Outcome.Succeeded), actionIds.Length, handovers.Count);
+                batchJobId, results.Count(r => r.Outcome.Succeeded), actionIds.Length, handovers.Count + recorded.Count(r => r.NextJobId is not null));
         }
         finally
         {
@@ -92,9 +92,10 @@ internal sealed class CallActionBatchJob(
 
     /// <summary>
     /// The failed action becomes its own job, in the state the retry policy gives its first failure: Scheduled
-    /// for retry 1 (RetryCount already 1, so the policy's count goes on from there), or Failed for good.
+    /// for retry 1 (RetryCount already 1, so the policy's count goes on from there), or Failed for good — then the
+    /// outcome is recorded as final too.
     /// </summary>
-    private string HandOnFailure(BatchAttempt attempt, ActionOutcome outcome)
+    private (BatchAttempt Attempt, ActionOutcome Outcome, string? NextJobId) HandOnFailure(BatchAttempt attempt, ActionOutcome outcome)
     {
         Exception failure = outcome.Permanent
             ? new PermanentActionException(outcome.Error!)
@@ -102,13 +103,11 @@ internal sealed class CallActionBatchJob(
         var job = Job.FromExpression<CallActionJob>(j => j.RunAsync(attempt.ActionId, attempt.Action, attempt.CallId, CancellationToken.None));
         if (retryPolicy.RetryState(failure, 0) is { } retry)
         {
-            return ((IBackgroundJobClientV2)jobs).Create(job, retry, new Dictionary<string, object> { [RetryPolicyFilter.RetryCountParameter] = 1 });
+            return (attempt, outcome,
+                ((IBackgroundJobClientV2)jobs).Create(job, retry, new Dictionary<string, object> { [RetryPolicyFilter.RetryCountParameter] = 1 }));
         }
-        if (!outcome.Permanent)
-        {
-            ActionLedger.MarkExhausted(dataSource, [attempt.ActionId]); // no retries configured: failed for good
-        }
-        return jobs.Create(job, new FailedState(failure) { Reason = outcome.Permanent ? "Permanent failure" : "No retries configured" });
+        var failed = jobs.Create(job, new FailedState(failure) { Reason = outcome.Permanent ? "Permanent failure" : "No retries configured" });
+        return (attempt, outcome with { Permanent = true }, failed);
     }
 
     /// <summary>What the dashboard lists for a batch: its size, actions and first calls.</summary>
