@@ -21,7 +21,7 @@ internal sealed class OutboxDispatcher(
     private const string ClaimSql =
         "UPDATE call_actions SET dispatched_at = now() WHERE id IN (" +
         "  SELECT id FROM call_actions WHERE state = 'pending' AND dispatched_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED" +
-        ") RETURNING id, action, call_id, extract(epoch FROM now() - created_at)::float8";
+        ") RETURNING id, action, call_id";
 
     // job_id IS NULL: the batch may already have run and handed a failed action to its own retry job.
     // The undispatched index is on id, so the oldest waiting row is its first entry.
@@ -103,6 +103,7 @@ internal sealed class OutboxDispatcher(
     private async Task<int> DispatchBatchAsync(int batchSize, CancellationToken ct)
     {
         var claimed = new List<(long Id, string Action, string CallId)>();
+        // Read again while giving way (OldestWaitSecondsAsync); after handing work out, nothing old is left waiting.
         _oldestWaitSeconds = 0;
         await using (var claim = dataSource.CreateCommand(ClaimSql))
         {
@@ -111,7 +112,6 @@ internal sealed class OutboxDispatcher(
             while (await reader.ReadAsync(ct))
             {
                 claimed.Add((reader.GetInt64(0), reader.GetString(1), reader.GetString(2)));
-                _oldestWaitSeconds = Math.Max(_oldestWaitSeconds, reader.GetDouble(3));
             }
         }
         if (claimed.Count == 0)

@@ -10,7 +10,8 @@ namespace WebhookReceiver.Recovery;
 internal sealed record ActionFilter(string? Action = null, string? ErrorKind = null, int? HttpStatus = null,
     DateTimeOffset? Since = null, DateTimeOffset? Until = null)
 {
-    private static readonly string[] Actions = [ActionSender.CrmSync, ActionSender.TicketCreate];
+    /// <summary>The actions there are (also what a replay may be limited to).</summary>
+    public static readonly IReadOnlyList<string> Actions = [ActionSender.CrmSync, ActionSender.TicketCreate];
 
     /// <summary>One SQL condition over call_actions with parameters $first..$first+4, so the statement text never varies.</summary>
     public static string Sql(int first) =>

@@ -100,9 +100,9 @@ internal static class RecoveryApi
     private static async Task<Results<Accepted<ReplayAnswer>, ProblemHttpResult, ValidationProblem>> Replay(long eventId, string? action,
         HttpContext http, EventReplay replay, CancellationToken ct)
     {
-        if (action is not null && action is not (Integrations.ActionSender.CrmSync or Integrations.ActionSender.TicketCreate))
+        if (action is not null && !ActionFilter.Actions.Contains(action))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["action"] = ["must be crm.sync or ticket.create"] });
+            return TypedResults.ValidationProblem(new Dictionary<string, string[]> { ["action"] = [$"must be one of {string.Join(", ", ActionFilter.Actions)}"] });
         }
         var replayed = await replay.ReplayAsync(eventId, action, OperatorAccess.Name(http), ct);
         return replayed switch
