@@ -8,14 +8,21 @@ namespace WebhookReceiver.Integrations;
 /// </summary>
 internal static class ActionLedger
 {
-    /// <summary>Counts an attempt, unless the action already succeeded (then null: send nothing).</summary>
-    public static async Task<(long? EventId, int Attempt, long? ReplayOf)?> BeginAttemptAsync(NpgsqlConnection connection, long actionId, CancellationToken ct)
+    /// <summary>
+    /// Counts an attempt and records this job as the one running the action (then its dashboard link is right),
+    /// unless there is nothing for it to do (then null: send nothing): the action succeeded, or it failed under
+    /// another job. Only the job it failed in — requeued from the dashboard — brings a failed action back; a job
+    /// that waited for a busy call while another run settled the action must not send it again.
+    /// </summary>
+    public static async Task<(long? EventId, int Attempt, long? ReplayOf)?> BeginAttemptAsync(NpgsqlConnection connection, long actionId,
+        string jobId, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             "UPDATE call_actions SET attempts = attempts + 1, state = 'pending', last_attempt_at = now(), " +
-            "first_attempt_at = COALESCE(first_attempt_at, now()), updated_at = now() " +
-            "WHERE id = $1 AND state <> 'succeeded' RETURNING event_id, attempts, replay_of", connection);
+            "first_attempt_at = COALESCE(first_attempt_at, now()), updated_at = now(), job_id = $2 " +
+            "WHERE id = $1 AND (state = 'pending' OR (state = 'failed' AND job_id = $2)) RETURNING event_id, attempts, replay_of", connection);
         command.Parameters.Add(new NpgsqlParameter<long> { TypedValue = actionId });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
         await using var reader = await command.ExecuteReaderAsync(ct);
         if (!await reader.ReadAsync(ct))
         {
@@ -109,14 +116,21 @@ internal static class ActionLedger
         await command.ExecuteNonQueryAsync(ct);
     }
 
-    /// <summary>Points actions at the job that now owns them (a retry, or the job that waits for a busy call).</summary>
-    public static async Task HandOverAsync(NpgsqlConnection connection, IReadOnlyList<(long ActionId, string JobId)> handovers, CancellationToken ct)
+    /// <summary>
+    /// Points pending actions that are still the batch's at the job that waits for their busy call. An action that
+    /// another job has settled or taken over meanwhile stays as it is (the waiting job then finds nothing to do: see
+    /// <see cref="BeginAttemptAsync"/>) — e.g. when Hangfire ran the batch twice at once and the other run holds the call.
+    /// </summary>
+    public static async Task HandOverAsync(NpgsqlConnection connection, IReadOnlyList<(long ActionId, string JobId)> handovers,
+        string batchJobId, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
-            "UPDATE call_actions a SET job_id = v.job_id, updated_at = now() FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id) WHERE a.id = v.id",
+            "UPDATE call_actions a SET job_id = v.job_id, updated_at = now() FROM unnest($1::bigint[], $2::text[]) AS v(id, job_id) " +
+            "WHERE a.id = v.id AND a.state = 'pending' AND (a.job_id IS NULL OR a.job_id = $3 OR a.job_id = v.job_id)",
             connection);
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = handovers.Select(h => h.ActionId).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = handovers.Select(h => h.JobId).ToArray() });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = batchJobId });
         await command.ExecuteNonQueryAsync(ct);
     }
 

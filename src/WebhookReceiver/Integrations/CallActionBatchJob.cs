@@ -39,7 +39,8 @@ internal sealed class CallActionBatchJob(
             foreach (var (busy, _) in claimed.Where(c => !c.Locked))
             {
                 // Another job holds this call: let a single job wait for it (no attempt counted here).
-                handovers.Add((busy.ActionId, jobs.Enqueue<CallActionJob>(j => j.RunAsync(busy.ActionId, busy.Action, busy.CallId, CancellationToken.None))));
+                handovers.Add((busy.ActionId,
+                    jobs.Enqueue<CallActionJob>(j => j.RunAsync(busy.ActionId, busy.Action, busy.CallId, null, CancellationToken.None))));
             }
             var mine = await ActionLedger.BeginBatchAttemptsAsync(connection, claimed.Where(c => c.Locked).Select(c => c.Action).ToList(),
                 batchJobId, cancellationToken);
@@ -51,7 +52,7 @@ internal sealed class CallActionBatchJob(
             await ActionLedger.RecordBatchAsync(connection, recorded, CancellationToken.None);
             if (handovers.Count > 0)
             {
-                await ActionLedger.HandOverAsync(connection, handovers, CancellationToken.None);
+                await ActionLedger.HandOverAsync(connection, handovers, batchJobId, CancellationToken.None);
             }
             logger.LogInformation("Batch {JobId}: {Succeeded} of {Count} actions succeeded, {HandedOn} handed to their own jobs",
                 batchJobId, results.Count(r => r.Outcome.Succeeded), actionIds.Length, handovers.Count + recorded.Count(r => r.NextJobId is not null));
@@ -100,7 +101,7 @@ internal sealed class CallActionBatchJob(
         Exception failure = outcome.Permanent
             ? new PermanentActionException(outcome.Error!)
             : new TransientActionException(outcome.Error!, outcome.RetryAfter);
-        var job = Job.FromExpression<CallActionJob>(j => j.RunAsync(attempt.ActionId, attempt.Action, attempt.CallId, CancellationToken.None));
+        var job = Job.FromExpression<CallActionJob>(j => j.RunAsync(attempt.ActionId, attempt.Action, attempt.CallId, null, CancellationToken.None));
         if (retryPolicy.RetryState(failure, 0) is { } retry)
         {
             return (attempt, outcome,

@@ -1,3 +1,4 @@
+using Hangfire.Server;
 using Microsoft.EntityFrameworkCore;
 using Npgsql;
 using WebhookReceiver.Data;
@@ -16,17 +17,18 @@ internal sealed class CallActionJob(
     NpgsqlDataSource dataSource, AppDbContext db, ActionSender sender, ActionMetrics metrics, ILogger<CallActionJob> logger)
 {
     [System.ComponentModel.DisplayName("{1} for call {2} (action {0})")]
-    public async Task RunAsync(long actionId, string action, string callId, CancellationToken cancellationToken)
+    public async Task RunAsync(long actionId, string action, string callId, PerformContext? context, CancellationToken cancellationToken)
     {
+        var jobId = context?.BackgroundJob.Id ?? throw new InvalidOperationException("Hangfire supplies the PerformContext");
         using var scope = logger.BeginScope(new Dictionary<string, object> { ["CallId"] = callId, ["ActionId"] = actionId });
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await ActionLedger.LockCallAsync(connection, callId, cancellationToken);
         try
         {
-            var attempt = await ActionLedger.BeginAttemptAsync(connection, actionId, cancellationToken);
+            var attempt = await ActionLedger.BeginAttemptAsync(connection, actionId, jobId, cancellationToken);
             if (attempt is null)
             {
-                logger.LogInformation("{Action} for call {CallId} already succeeded: nothing sent", action, callId);
+                logger.LogInformation("{Action} for call {CallId} already succeeded, or failed in another job: nothing sent", action, callId);
                 return;
             }
             var record = await db.Calls.AsNoTracking().FirstOrDefaultAsync(c => c.Id == callId, cancellationToken);

@@ -1,4 +1,7 @@
 using System.Net;
+using Hangfire;
+using Microsoft.Extensions.DependencyInjection;
+using WebhookReceiver.Integrations;
 using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Jobs;
@@ -225,6 +228,29 @@ public sealed class CallActionJobTests(ReceiverFactory app)
         {
             a.Dispose();
         }
+    }
+
+    [Fact]
+    public async Task A_late_job_for_an_action_that_failed_for_good_in_another_job_sends_nothing()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        app.Crm.Script(callId, new StubReply(409));
+        await Post(MiniVoiceEvents.Event(callId, "call.completed", "completed", T0));
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        var failedIn = await Actions.JobIdAsync(app.ConnectionString, callId, "crm.sync");
+        var actionId = await Db.ScalarAsync<long>(app.ConnectionString, "SELECT id FROM call_actions WHERE call_id = $1", callId);
+
+        // What a batch that found the call busy (held by another run of a job) hands the action to.
+        var late = app.Services.GetRequiredService<IBackgroundJobClient>()
+            .Enqueue<CallActionJob>(j => j.RunAsync(actionId, "crm.sync", callId, null, CancellationToken.None));
+        await Eventually.WaitAsync(
+            async () => await Db.ScalarAsync<string>(app.ConnectionString, "SELECT statename FROM hangfire.job WHERE id = $1::bigint", late) == "Succeeded",
+            TimeSpan.FromSeconds(20), "the late job to finish", () => Actions.DescribeAsync(app.ConnectionString));
+
+        Assert.Single(app.Crm.For(callId));
+        Assert.Equal(1, await Actions.CountAsync(app.ConnectionString, callId, "crm.sync", "failed"));
+        Assert.Equal(1, await Db.ScalarAsync<int>(app.ConnectionString, "SELECT attempts FROM call_actions WHERE id = $1", actionId));
+        Assert.Equal(failedIn, await Actions.JobIdAsync(app.ConnectionString, callId, "crm.sync"));
     }
 
     private async Task Post(string body)
