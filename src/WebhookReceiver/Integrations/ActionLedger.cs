@@ -38,12 +38,17 @@ internal static class ActionLedger
             ct, actionId, StateAfter(outcome),
             (object?)outcome.Error ?? DBNull.Value, (object?)outcome.HttpStatus ?? DBNull.Value, (object?)outcome.ErrorKind ?? DBNull.Value);
 
-    /// <summary>Retries are exhausted: the actions show as failed until someone retries them.</summary>
-    public static void MarkExhausted(NpgsqlDataSource dataSource, long[] actionIds)
+    /// <summary>
+    /// Retries are exhausted: the job's actions show as failed until someone retries them. Only the actions this job
+    /// owns: a batch creates a failed action's job already Failed and records the outcome and that job together
+    /// itself — marking it here, before, showed the action failed while it still pointed at the batch.
+    /// </summary>
+    public static void MarkExhausted(NpgsqlDataSource dataSource, long[] actionIds, string jobId)
     {
         using var command = dataSource.CreateCommand(
-            "UPDATE call_actions SET state = 'failed', updated_at = now() WHERE id = ANY($1) AND state = 'pending'");
+            "UPDATE call_actions SET state = 'failed', updated_at = now() WHERE id = ANY($1) AND state = 'pending' AND job_id = $2");
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = actionIds });
+        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = jobId });
         command.ExecuteNonQuery();
     }
 

@@ -36,7 +36,7 @@ internal sealed class RetryPolicyFilter(IOptionsMonitor<JobsOptions> options, Np
             : null;
         if (exhausted is not null)
         {
-            ActionLedger.MarkExhausted(dataSource, exhausted);
+            ActionLedger.MarkExhausted(dataSource, exhausted, context.BackgroundJob.Id);
             logger.LogWarning("Job {JobId} failed for good after {Retries} retries: {Error}", context.BackgroundJob.Id, retries, failed.Exception.Message);
         }
     }
