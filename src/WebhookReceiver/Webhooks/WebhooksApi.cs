@@ -166,8 +166,7 @@ internal static class WebhooksApi
         {
             metrics.Received("duplicate");
             logger.LogInformation("Duplicate delivery of {Event} for call {CallId} (event {EventId})", payload.Event, callId, result.EventId);
-            edge.Receipts.Record(new Receipt(DateTime.UtcNow, ReceiptResult.Duplicate, null, callId, payload.Event, webhookId,
-                body.Length, context.Connection.RemoteIpAddress?.ToString(), EventId: result.EventId));
+            edge.Receipt(context, ReceiptResult.Duplicate, null, body.Length, payload, eventId: result.EventId);
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
         metrics.Received("accepted");
@@ -191,17 +190,13 @@ internal static class WebhooksApi
         // Stored before answering: if the quarantine cannot be written, the caller gets a 503 and retries.
         var id = await edge.Quarantine.AddAsync(context, body, reason, fields, cancellationToken);
         edge.Metrics.Received("invalid");
-        edge.Receipts.Record(new Receipt(DateTime.UtcNow, ReceiptResult.Invalid, reason, Cap(payload?.CallId, 128), Cap(payload?.Event, 64),
-            Cap(WebhookHeaders.Id(context.Request.Headers), EventIdentity.MaxWebhookIdLength), body.Length,
-            context.Connection.RemoteIpAddress?.ToString(), QuarantineId: id));
+        edge.Receipt(context, ReceiptResult.Invalid, reason, body.Length, payload, quarantineId: id);
         edge.Logger.LogWarning("Webhook refused ({Reason}), quarantined as {QuarantineId}; bad fields: {Fields}",
             reason, id, string.Join(", ", fields.Keys));
         return TypedResults.ValidationProblem(fields, title: "The webhook body is invalid.",
             detail: $"Quarantined as {id}; fix the fields named in 'errors'.",
             extensions: new Dictionary<string, object?> { ["quarantine_id"] = id, ["reason"] = reason });
     }
-
-    private static string? Cap(string? text, int max) => text is { Length: > 0 } && text.Length > max ? text[..max] : text;
 
     private static ProblemHttpResult TooLarge(int max) =>
         TypedResults.Problem(statusCode: StatusCodes.Status413PayloadTooLarge, title: "Payload too large",
@@ -214,14 +209,18 @@ internal sealed record WebhookEdge(
     IngestWriter Ingest, QuarantineStore Quarantine, WebhookMetrics Metrics, TicketStatuses TicketStatuses,
     OutboxSignal Outbox, IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger, ReceiptWriter Receipts)
 {
-    /// <summary>A receipt for a request refused before its body was trusted: only what the headers and the connection say.</summary>
-    public void Receipt(HttpContext context, string result, string reason, long bodyBytes)
-    {
-        var id = WebhookHeaders.Id(context.Request.Headers);
-        Receipts.Record(new Events.Receipt(DateTime.UtcNow, result, reason, null, null,
-            id is { Length: > EventIdentity.MaxWebhookIdLength } ? id[..EventIdentity.MaxWebhookIdLength] : id,
-            bodyBytes, context.Connection.RemoteIpAddress?.ToString()));
-    }
+    /// <summary>
+    /// A receipt for a request that did not become a new event. The call ID and event name come from the payload
+    /// when it could be read (unvalidated for a refused body: capped like the columns they go to); a request refused
+    /// before its body was trusted has only what the headers and the connection say.
+    /// </summary>
+    public void Receipt(HttpContext context, string result, string? reason, long bodyBytes, WebhookPayload? payload = null,
+        long? quarantineId = null, long? eventId = null) =>
+        Receipts.Record(new Events.Receipt(DateTime.UtcNow, result, reason, Cap(payload?.CallId, 128), Cap(payload?.Event, 64),
+            Cap(WebhookHeaders.Id(context.Request.Headers), EventIdentity.MaxWebhookIdLength), bodyBytes,
+            context.Connection.RemoteIpAddress?.ToString(), quarantineId, eventId));
+
+    private static string? Cap(string? text, int max) => text is not null && text.Length > max ? text[..max] : text;
 }
 
 /// <summary>Log category for the webhook edge.</summary>
