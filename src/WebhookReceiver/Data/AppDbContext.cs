@@ -77,13 +77,13 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             // operator's replay is the deliberate exception.
             a.HasIndex(e => new { e.EventId, e.Action }).IsUnique().HasFilter("replay_of IS NULL");
             a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create' AND replay_of IS NULL").HasDatabaseName("ix_call_actions_one_ticket_per_call");
-            // The dispatcher's work list stays small and indexed however large the table grows.
-            a.HasIndex(e => e.Id).HasFilter("state = 'pending' AND dispatched_at IS NULL").HasDatabaseName("ix_call_actions_undispatched");
-            a.HasIndex(e => new { e.State, e.DispatchedAt }).HasFilter("state = 'pending'").HasDatabaseName("ix_call_actions_pending");
+            // The dispatcher's work list: due pending rows per action, oldest due first, however large the table grows.
+            a.HasIndex(e => new { e.Action, e.NextAttemptAt }).HasFilter("state = 'pending'").HasDatabaseName("ix_call_actions_due");
+            a.Property(e => e.NextAttemptAt).HasDefaultValueSql("now()");
             a.Property(e => e.CreatedAt).HasDefaultValueSql("now()");
             a.Property(e => e.UpdatedAt).HasDefaultValueSql("now()");
             // GET /actions/failures reads only failing rows, by time: the index holds just those.
-            a.HasIndex(e => e.LastAttemptAt).HasFilter(Failures.FailureGroups.FailingFilter).HasDatabaseName("ix_call_actions_failing");
+            a.HasIndex(e => e.LastAttemptAt).HasFilter(ActionState.FailingFilter).HasDatabaseName("ix_call_actions_failing");
         });
     }
 }

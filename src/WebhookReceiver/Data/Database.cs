@@ -13,6 +13,9 @@ internal sealed class DatabaseOptions
 
 internal static class Database
 {
+    /// <summary>Hangfire's tables live in their own schema of the same database (installed by <see cref="MigrateAsync"/>).</summary>
+    public const string HangfireSchema = "hangfire";
+
     public static IHostApplicationBuilder AddDatabase(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<DatabaseOptions>().BindConfiguration(DatabaseOptions.SectionName);
@@ -64,7 +67,7 @@ internal static class Database
         {
             await db.Database.MigrateAsync(cancellationToken);
             // Hangfire's own schema: Hangfire.PostgreSql's installer creates or upgrades it.
-            Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, Jobs.JobsSetup.SchemaName);
+            Hangfire.PostgreSql.PostgreSqlObjectsInstaller.Install(connection, HangfireSchema);
         }
         finally
         {

@@ -20,13 +20,18 @@ internal sealed class JobsOptions : IValidatableObject
 
     public int[] EffectiveRetryDelaysSeconds => RetryDelaysSeconds.Length > 0 ? RetryDelaysSeconds : DefaultRetryDelaysSeconds;
 
-    /// <summary>Work interrupted by a crash runs again within this long of a worker being up.</summary>
+    /// <summary>
+    /// The lease of a batch on its actions: work whose owner stopped (a crash, a deleted job, a stopped process) is
+    /// claimed again within this long. Running batches renew their lease well before it ends.
+    /// </summary>
     [Range(5, 3600)]
     public int RecoveryAfterSeconds { get; set; } = 60;
 
+    public TimeSpan Lease => TimeSpan.FromSeconds(RecoveryAfterSeconds);
+
     /// <summary>
-    /// Hangfire worker threads per process. Each runs a batch with SendParallelism requests in flight, so 8 already
-    /// send 128 at once; more workers mostly add queue polling (20 cost the webhooks ~15 % during a burst on 2 cores).
+    /// Hangfire worker threads per process: batches that run at once. What reaches a destination at once is its own
+    /// MaxConcurrency, whatever this is; more workers mostly add queue polling (20 cost the webhooks ~15 % during a burst on 2 cores).
     /// </summary>
     [Range(1, 200)]
     public int WorkerCount { get; set; } = 8;
@@ -44,18 +49,25 @@ internal sealed class JobsOptions : IValidatableObject
     public int DispatchBatchSize { get; set; } = 500;
 
     /// <summary>
-    /// Actions whose first attempt shares one Hangfire job (CallActionBatchJob): Hangfire's own bookkeeping per
-    /// job costs more than a 5 ms CRM call, so batching is what lets the drain outrun one-job-per-action.
+    /// Due actions (first attempts and retries alike) one Hangfire job attempts: Hangfire's own bookkeeping per job
+    /// costs more than a 5 ms CRM call, so batching is what lets the drain outrun one-job-per-action.
     /// </summary>
     [Range(1, 500)]
-    public int ActionsPerJob { get; set; } = 32;
+    public int ActionsPerJob { get; set; } = 64;
 
     /// <summary>
-    /// Requests one batch job has in flight at once (different calls; one call's actions go in order). The CRM
-    /// and ticket system see at most WorkerCount × SendParallelism concurrent requests from a process.
+    /// Request lanes one batch takes from its destination's MaxConcurrency (it sends that many at once, one call's
+    /// actions never together). Several batches share a destination's lanes.
     /// </summary>
     [Range(1, 256)]
-    public int SendParallelism { get; set; } = 16;
+    public int SendParallelism { get; set; } = 8;
+
+    /// <summary>
+    /// After a round that found less than a full batch, the dispatcher lets work gather this long before the next:
+    /// under load, batches fill up (fewer Hangfire jobs per action); an idle service still starts work at once.
+    /// </summary>
+    [Range(0, 1000)]
+    public int BatchWindowMilliseconds { get; set; } = 25;
 
     /// <summary>
     /// While this process stores more events per second than this, the dispatcher hands out nothing: the 2xx of a
@@ -68,10 +80,6 @@ internal sealed class JobsOptions : IValidatableObject
     [Range(1, 3600)]
     public int MaxYieldSeconds { get; set; } = 30;
 
-    /// <summary>Hangfire enqueues the dispatcher runs at once (each is a few small transactions).</summary>
-    [Range(1, 128)]
-    public int DispatchParallelism { get; set; } = 16;
-
     public IEnumerable<ValidationResult> Validate(ValidationContext validationContext)
     {
         if (RetryDelaysSeconds.Any(d => d < 0))
@@ -80,20 +88,3 @@ internal sealed class JobsOptions : IValidatableObject
         }
     }
 }
-
-internal sealed class WorkflowOptions
-{
-    public const string SectionName = "Workflows";
-
-    /// <summary>Statuses (besides failed, busy, no-answer) after which a support ticket is opened.</summary>
-    public string[] TicketStatuses { get; set; } = [];
-
-    private static readonly string[] DestinationFailures = ["failed", "busy", "no-answer"];
-
-    public string[] CanonicalTicketStatuses() =>
-        DestinationFailures.Concat(TicketStatuses.Where(s => !string.IsNullOrWhiteSpace(s)).Select(Calls.CallStatus.Canonical))
-            .Distinct().ToArray();
-}
-
-/// <summary>The statuses that open a ticket, in canonical form, computed once for the hot path.</summary>
-internal sealed record TicketStatuses(string[] Canonical);

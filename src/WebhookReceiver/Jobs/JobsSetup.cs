@@ -5,32 +5,18 @@ using Hangfire.PostgreSql;
 using Hangfire.PostgreSql.Factories;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.ApiDocs;
+using WebhookReceiver.Data;
 using WebhookReceiver.Hosting;
-using WebhookReceiver.Integrations;
 using WebhookReceiver.Operators;
 
 namespace WebhookReceiver.Jobs;
 
 internal static class JobsSetup
 {
-    public const string SchemaName = "hangfire";
-
     public static IHostApplicationBuilder AddJobs(this IHostApplicationBuilder builder)
     {
         var services = builder.Services;
         services.AddOptions<JobsOptions>().BindConfiguration(JobsOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
-        services.AddOptions<CrmOptions>().BindConfiguration(CrmOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddOptions<TicketOptions>().BindConfiguration(TicketOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
-        services.AddSingleton<OutboxSignal>();
-        services.AddSingleton(sp => new TicketStatuses(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value.CanonicalTicketStatuses()));
-        services.AddSingleton<IntegrationSender>();
-        services.AddSingleton<ActionSender>();
-        services.AddScoped<CallActionJob>();
-        services.AddScoped<CallActionBatchJob>();
-        services.AddSingleton<RetryPolicyFilter>();
-        AddIntegrationClient<CrmOptions>(services, "crm");
-        AddIntegrationClient<TicketOptions>(services, "tickets");
 
         // Storage, activator and filters are this host's own, registered before AddHangfire so its
         // static fallbacks (JobStorage.Current, JobActivator.Current, GlobalJobFilters) are never used:
@@ -45,7 +31,6 @@ internal static class JobsSetup
                 new CaptureCultureAttribute(),
                 new StatisticsHistoryAttribute(),
                 new ContinuationsSupportAttribute(),
-                sp.GetRequiredService<RetryPolicyFilter>(),
             }));
         services.AddHangfire(config => config
             .SetDataCompatibilityLevel(CompatibilityLevel.Version_180)
@@ -59,11 +44,10 @@ internal static class JobsSetup
                 var o = sp.GetRequiredService<IOptions<JobsOptions>>().Value;
                 server.WorkerCount = o.WorkerCount;
                 server.Queues = o.EffectiveQueues;
-                // Retries are scheduled jobs: look for due ones every second, not every 15 s.
+                // A job that broke is retried by Hangfire after a few seconds (a Scheduled state): look every second.
                 server.SchedulePollingInterval = TimeSpan.FromSeconds(1);
                 server.ShutdownTimeout = TimeSpan.FromSeconds(25);
             });
-            services.AddHostedService<OutboxDispatcher>();
         }
         builder.Services.AddHealthChecks().AddCheck<HangfireStorageHealthCheck>("hangfire", tags: ["ready"]);
         return builder;
@@ -75,7 +59,7 @@ internal static class JobsSetup
 
     private static PostgreSqlStorageOptions StorageOptions(JobsOptions o) => new()
     {
-        SchemaName = SchemaName,
+        SchemaName = Database.HangfireSchema,
         // The schema is installed by the migration step (Data/Database.cs), not as a side effect of building the
         // storage: a process must be able to start (and answer 503) while PostgreSQL is down.
         PrepareSchemaIfNecessary = false,
@@ -104,9 +88,4 @@ internal static class JobsSetup
             .WithMetadata(OperatorOnlyMetadata.Instance).DocumentResponse(StatusCodes.Status200OK, "text/html");
         return app;
     }
-
-    private static void AddIntegrationClient<TOptions>(IServiceCollection services, string name)
-        where TOptions : IntegrationOptions =>
-        services.AddHttpClient(name).ConfigureHttpClient((sp, client) =>
-            client.Timeout = TimeSpan.FromSeconds(sp.GetRequiredService<IOptions<TOptions>>().Value.TimeoutSeconds));
 }

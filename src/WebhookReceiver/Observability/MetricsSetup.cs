@@ -1,6 +1,7 @@
 using System.Diagnostics.Metrics;
 using OpenTelemetry.Metrics;
 using WebhookReceiver.ApiDocs;
+using WebhookReceiver.Delivery;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
@@ -14,11 +15,9 @@ internal static class MetricsSetup
 {
     public static IHostApplicationBuilder AddMetricsEndpoint(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddSingleton<ActionMetrics>();
-        builder.Services.AddSingleton<WorkBacklogMetrics>();
         builder.Services.AddOpenTelemetry().WithMetrics(metrics =>
         {
-            metrics.AddMeter(WebhookMetrics.MeterName, ActionMetrics.MeterName, AspNetCoreHostingMeter);
+            metrics.AddMeter(WebhookMetrics.MeterName, DeliveryMetrics.MeterName, AspNetCoreHostingMeter);
             ((IDeferredMeterProviderBuilder)metrics).Configure((services, b) =>
             {
                 var ownFactory = services.GetRequiredService<IMeterFactory>();
@@ -56,7 +55,7 @@ internal static class MetricsSetup
     public static IEndpointRouteBuilder MapMetricsEndpoint(this IEndpointRouteBuilder app)
     {
         // Observable gauges exist once their owner does: create it with the host, not on first use.
-        app.ServiceProvider.GetRequiredService<WorkBacklogMetrics>();
+        app.ServiceProvider.GetRequiredService<DeliveryMetrics>();
         app.MapGroup("").RequireOperator().MapPrometheusScrapingEndpoint("/metrics")
             .WithName("GetMetrics").WithSummary("Prometheus metrics (text exposition format)").WithTags("Operators")
             .DocumentResponse(StatusCodes.Status200OK, "text/plain");

@@ -2,6 +2,7 @@ using System.Globalization;
 using Hangfire;
 using Microsoft.AspNetCore.WebUtilities;
 using WebhookReceiver.Operators;
+using WebhookReceiver.Delivery;
 using WebhookReceiver.Recovery;
 
 namespace WebhookReceiver.OperatorConsole;

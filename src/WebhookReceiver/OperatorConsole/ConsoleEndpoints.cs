@@ -6,7 +6,7 @@ using WebhookReceiver.Calls;
 using WebhookReceiver.OperatorConsole.Components;
 using WebhookReceiver.Data;
 using WebhookReceiver.Events;
-using WebhookReceiver.Failures;
+using WebhookReceiver.Delivery;
 using WebhookReceiver.Operators;
 
 namespace WebhookReceiver.OperatorConsole;

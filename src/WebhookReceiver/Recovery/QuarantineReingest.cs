@@ -58,10 +58,6 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookEdg
         // The original webhook-id (kept in the quarantine headers) stays the identity: a redelivery that MiniVoice
         // makes after the fix is then a duplicate, not a second event.
         var result = await edge.Ingest.IngestAsync(IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, edge.TicketStatuses.Canonical));
-        if (result.ActionsCreated > 0)
-        {
-            edge.Outbox.Notify();
-        }
         await using (var mark = dataSource.CreateCommand(
             "UPDATE quarantined_webhooks SET reingested_at = now(), reingested_event_id = $2, reingested_by = $3 WHERE id = $1"))
         {

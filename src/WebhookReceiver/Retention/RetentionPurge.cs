@@ -1,24 +1,31 @@
 using Npgsql;
+using WebhookReceiver.Data;
 
 namespace WebhookReceiver.Retention;
 
 internal sealed record PurgeCounts(long Events, long Actions, long Quarantined, long Receipts = 0);
 
 /// <summary>
-/// Deletes old webhook_events, quarantined_webhooks and webhook_receipts in bounded batches. An event stays while any work it
-/// started, or the ticket of its call, is not succeeded (pending or failed work must remain inspectable and
-/// retryable with its event). The succeeded crm.sync rows of a purged event go with it; a succeeded
-/// ticket.create row stays (with no event): its unique index is what keeps a call to one ticket ever.
+/// Deletes old webhook_events, quarantined_webhooks and webhook_receipts in bounded batches. An event stays while work it
+/// started, or the ticket of its call, is pending, or failed within Retention:KeepFailedDays (failed work must remain
+/// inspectable and retryable with its event — for a while, not forever). The crm.sync rows of a purged event go with
+/// it; a ticket.create row stays (with no event): its unique index is what keeps a call to one ticket ever.
 /// </summary>
 internal sealed class RetentionPurge(NpgsqlDataSource dataSource, ILogger<RetentionPurge> logger)
 {
-    private const string EventsBatchSql = """
+    /// <summary>
+    /// Work that keeps its event: pending (still to run), or failed less than Retention:KeepFailedDays ago (to be
+    /// inspected and retried). Succeeded and skipped work never pins; failed work stops pinning after KeepFailedDays.
+    /// </summary>
+    private const string Pins = $"(a.state = '{ActionState.Pending}' OR (a.state = '{ActionState.Failed}' AND e.received_at >= $3))";
+
+    private const string EventsBatchSql = $"""
         WITH doomed AS (
             SELECT e.id FROM webhook_events e
             WHERE e.received_at < $1
-              AND NOT EXISTS (SELECT 1 FROM call_actions a WHERE a.event_id = e.id AND a.state <> 'succeeded')
-              AND NOT EXISTS (SELECT 1 FROM call_actions t
-                              WHERE t.call_id = e.call_id AND t.action = 'ticket.create' AND t.state <> 'succeeded')
+              AND NOT EXISTS (SELECT 1 FROM call_actions a WHERE a.event_id = e.id AND {Pins})
+              AND NOT EXISTS (SELECT 1 FROM call_actions a
+                              WHERE a.call_id = e.call_id AND a.action = 'ticket.create' AND {Pins})
             ORDER BY e.received_at
             LIMIT $2
             FOR UPDATE SKIP LOCKED
@@ -45,19 +52,21 @@ internal sealed class RetentionPurge(NpgsqlDataSource dataSource, ILogger<Retent
         SELECT count(*) FROM gone
         """;
 
-    public async Task<PurgeCounts> PurgeAsync(int days, int batchSize, CancellationToken cancellationToken)
+    public async Task<PurgeCounts> PurgeAsync(int days, int keepFailedDays, int batchSize, CancellationToken cancellationToken)
     {
         if (days <= 0)
         {
             return new PurgeCounts(0, 0, 0, 0);
         }
         var cutoff = DateTime.UtcNow.AddDays(-days);
+        var failedCutoff = DateTime.UtcNow.AddDays(-keepFailedDays);
         long events = 0, actions = 0;
         while (true)
         {
             await using var command = dataSource.CreateCommand(EventsBatchSql);
             command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = cutoff });
             command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = batchSize });
+            command.Parameters.Add(new NpgsqlParameter<DateTime> { TypedValue = failedCutoff });
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             var (deleted, deletedActions) = (reader.GetInt64(0), reader.GetInt64(1));

@@ -28,7 +28,7 @@ internal sealed class RetentionJob(RetentionPurge purge, IOptionsMonitor<Retenti
     public Task RunAsync(CancellationToken cancellationToken)
     {
         var o = options.CurrentValue;
-        return purge.PurgeAsync(o.Days, o.BatchSize, cancellationToken);
+        return purge.PurgeAsync(o.Days, o.KeepFailedDays, o.BatchSize, cancellationToken);
     }
 }
 

@@ -10,7 +10,7 @@ namespace WebhookReceiver.Webhooks;
 /// WAL flush) answers many requests, and with a single request in flight nothing waits for company.
 /// Every request is still answered only after the commit that holds its event.
 /// </summary>
-internal sealed class IngestWriter(IngestStore store, IOptions<WebhookOptions> options, ILogger<IngestWriter> logger) : IHostedService
+internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<WebhookOptions> options, ILogger<IngestWriter> logger) : IHostedService
 {
     private sealed record Pending(IngestCommand Command)
     {
@@ -23,10 +23,6 @@ internal sealed class IngestWriter(IngestStore store, IOptions<WebhookOptions> o
     });
 
     private Task[] _writers = [];
-    private long _stored;
-
-    /// <summary>Events committed since start: the dispatcher reads its rate to give way to a burst (Jobs:YieldToIngestAbove).</summary>
-    public long StoredEvents => Interlocked.Read(ref _stored);
 
     /// <summary>Completes after the commit; throws what the database threw (the caller answers 400 or 503).</summary>
     public Task<IngestResult> IngestAsync(IngestCommand command)
@@ -77,7 +73,8 @@ internal sealed class IngestWriter(IngestStore store, IOptions<WebhookOptions> o
         try
         {
             var results = await store.IngestAsync(batch.ConvertAll(p => p.Command), CancellationToken.None);
-            Interlocked.Add(ref _stored, batch.Count);
+            // The delivery side learns of new work (and of the ingest rate it gives way to) here, once per commit.
+            work.Stored(batch.Count, results.Any(r => r.ActionsCreated > 0));
             for (var i = 0; i < batch.Count; i++)
             {
                 batch[i].Done.TrySetResult(results[i]);

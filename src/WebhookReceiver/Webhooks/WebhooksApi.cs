@@ -6,7 +6,6 @@ using Npgsql;
 using IDiagnosticContext = Serilog.IDiagnosticContext;
 using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Events;
-using WebhookReceiver.Jobs;
 
 namespace WebhookReceiver.Webhooks;
 
@@ -22,6 +21,9 @@ internal static class WebhooksApi
         builder.Services.AddSingleton<IValidator<WebhookPayload>, WebhookPayloadValidator>();
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WebhookAuthenticator>();
+        builder.Services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
+        builder.Services.AddSingleton(sp => new TicketStatuses(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value.CanonicalTicketStatuses()));
+        builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddSingleton<IngestStore>();
         builder.Services.AddSingleton<IngestWriter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
@@ -174,10 +176,6 @@ internal static class WebhooksApi
         {
             metrics.OutOfOrder();
         }
-        if (result.ActionsCreated > 0)
-        {
-            edge.Outbox.Notify();
-        }
         logger.LogDebug("Accepted {Event} for call {CallId} as event {EventId}, out of order: {OutOfOrder}",
             payload.Event, callId, result.EventId, result.OutOfOrder);
         return TypedResults.Accepted((string?)null, new Answer("accepted", callId, result.EventId));
@@ -207,7 +205,7 @@ internal static class WebhooksApi
 internal sealed record WebhookEdge(
     IOptions<WebhookOptions> Options, WebhookAuthenticator Authenticator, IValidator<WebhookPayload> Validator,
     IngestWriter Ingest, QuarantineStore Quarantine, WebhookMetrics Metrics, TicketStatuses TicketStatuses,
-    OutboxSignal Outbox, IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger, ReceiptWriter Receipts)
+    IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger, ReceiptWriter Receipts)
 {
     /// <summary>
     /// A receipt for a request that did not become a new event. The call ID and event name come from the payload

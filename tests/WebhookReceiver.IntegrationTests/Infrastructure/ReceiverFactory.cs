@@ -63,6 +63,10 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
             _settings[$"Jobs:RetryDelaysSeconds:{i}"] = "1";
         }
         _settings["Jobs:RecoveryAfterSeconds"] = "10";
+        // Tests of one host share its CRM stub: one test's scripted 5xx must not open the breaker for the others'
+        // calls. The breaker has tests of its own (Delivery/DestinationTests), with its default threshold.
+        _settings["Crm:Breaker:FailuresToOpen"] = "1000";
+        _settings["Tickets:Breaker:FailuresToOpen"] = "1000";
         _settings["Logging:Console"] = "false";
         // Capture Debug too: acknowledged webhooks are logged at Debug, and their lines must carry CallId as well.
         _settings["Serilog:MinimumLevel:Default"] = "Debug";

@@ -146,12 +146,12 @@ public sealed class MetricsTests(MetricsTests.WithOperatorCredentials app) : ICl
     public async Task Backlog_gauges_show_pending_work_its_age_and_hangfire_queue_depth_from_the_database()
     {
         var callId = MiniVoiceEvents.NewCallId();
-        // Work that waits: claimed with a job id (so the dispatcher leaves it alone), an hour old; and a queued job
-        // in a queue no worker of this host serves.
+        // Work that waits: owned by a batch that holds it for an hour (so the dispatcher leaves it alone), an hour old;
+        // and a queued job in a queue no worker of this host serves.
         await Db.CountAsync(app.ConnectionString,
-            "WITH a AS (INSERT INTO call_actions (call_id, action, state, attempts, created_at, updated_at, dispatched_at, job_id) " +
-            "VALUES ($1, 'crm.sync', 'pending', 0, now() - interval '1 hour', now(), now(), 'test'), " +
-            "($1, 'ticket.create', 'pending', 0, now() - interval '10 minutes', now(), now(), 'test') RETURNING 1) SELECT count(*) FROM a", callId);
+            "WITH a AS (INSERT INTO call_actions (call_id, action, state, attempts, created_at, updated_at, lease_owner, lease_until) " +
+            "VALUES ($1, 'crm.sync', 'pending', 0, now() - interval '1 hour', now(), gen_random_uuid(), now() + interval '1 hour'), " +
+            "($1, 'ticket.create', 'pending', 0, now() - interval '10 minutes', now(), gen_random_uuid(), now() + interval '1 hour') RETURNING 1) SELECT count(*) FROM a", callId);
         await Db.CountAsync(app.ConnectionString,
             "WITH q AS (INSERT INTO hangfire.jobqueue (jobid, queue) VALUES (-1, 'metrics-test') RETURNING 1) SELECT count(*) FROM q");
         try
@@ -166,7 +166,14 @@ public sealed class MetricsTests(MetricsTests.WithOperatorCredentials app) : ICl
 
             var age = scrape!.Sum("webhookreceiver_outbox_oldest_pending_age_seconds");
             Assert.InRange(age, 3600, 3700);
-            Assert.True(scrape.Has("webhookreceiver_outbox_undispatched"));
+            Assert.True(scrape.Has("webhookreceiver_outbox_due"));
+            // Per destination too: its backlog, its age, and its breaker and pause state.
+            Assert.True(scrape.Sum("webhookreceiver_destination_pending", ("destination", "crm")) >= 1);
+            Assert.True(scrape.Sum("webhookreceiver_destination_pending", ("destination", "tickets")) >= 1);
+            Assert.InRange(scrape.Sum("webhookreceiver_destination_oldest_pending_age_seconds", ("destination", "crm")), 3600, 3700);
+            Assert.Equal(0, scrape.Sum("webhookreceiver_destination_paused", ("destination", "crm")));
+            Assert.True(scrape.Has("webhookreceiver_destination_open"));
+            Assert.True(scrape.Has("webhookreceiver_destination_in_flight"));
         }
         finally
         {

@@ -70,7 +70,7 @@ public sealed class ConsolePagesTests(ReceiverFactory app)
     public async Task The_failures_page_lists_groups_with_links_to_calls_and_jobs()
     {
         var callId = MiniVoiceEvents.NewCallId();
-        app.Crm.Script(callId, new StubReply(409));
+        app.Crm.Script(callId, new StubReply(422));
         using (await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", DateTimeOffset.UtcNow))) { }
         await Actions.SettledAsync(app.ConnectionString, callId);
         var jobId = await Actions.JobIdAsync(app.ConnectionString, callId, "crm.sync");
@@ -79,7 +79,7 @@ public sealed class ConsolePagesTests(ReceiverFactory app)
 
         Assert.Contains($"href=\"/console/calls/{callId}\"", html, StringComparison.Ordinal);
         Assert.Contains($"href=\"/hangfire/jobs/details/{jobId}\"", html, StringComparison.Ordinal);
-        Assert.Contains("409", html, StringComparison.Ordinal);
+        Assert.Contains("422", html, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -124,8 +124,8 @@ public sealed class RetentionTests(ReceiverFactory app)
         Assert.Equal(typeof(RetentionJob), job.Job.Type);
     }
 
-    private async Task<PurgeCounts> Purge(int days, int batchSize) =>
-        await app.Services.GetRequiredService<RetentionPurge>().PurgeAsync(days, batchSize, CancellationToken.None);
+    private async Task<PurgeCounts> Purge(int days, int batchSize, int keepFailedDays = 90) =>
+        await app.Services.GetRequiredService<RetentionPurge>().PurgeAsync(days, keepFailedDays, batchSize, CancellationToken.None);
 
     private async Task Age(params string[] calls)
     {

@@ -55,10 +55,6 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnName("created_at")
                         .HasDefaultValueSql("now()");
 
-                    b.Property<DateTime?>("DispatchedAt")
-                        .HasColumnType("timestamp with time zone")
-                        .HasColumnName("dispatched_at");
-
                     b.Property<long?>("EventId")
                         .HasColumnType("bigint")
                         .HasColumnName("event_id");
@@ -87,6 +83,24 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("integer")
                         .HasColumnName("last_http_status");
 
+                    b.Property<Guid?>("LeaseOwner")
+                        .HasColumnType("uuid")
+                        .HasColumnName("lease_owner");
+
+                    b.Property<DateTime?>("LeaseUntil")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("lease_until");
+
+                    b.Property<DateTime>("NextAttemptAt")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("next_attempt_at")
+                        .HasDefaultValueSql("now()");
+
+                    b.Property<byte[]>("Payload")
+                        .HasColumnType("bytea")
+                        .HasColumnName("payload");
+
                     b.Property<long?>("ReplayOf")
                         .HasColumnType("bigint")
                         .HasColumnName("replay_of");
@@ -94,6 +108,10 @@ namespace WebhookReceiver.Data.Migrations
                     b.Property<string>("RequestedBy")
                         .HasColumnType("text")
                         .HasColumnName("requested_by");
+
+                    b.Property<int>("RetryFrom")
+                        .HasColumnType("integer")
+                        .HasColumnName("retry_from");
 
                     b.Property<string>("State")
                         .IsRequired()
@@ -114,13 +132,13 @@ namespace WebhookReceiver.Data.Migrations
                         .HasDatabaseName("ix_call_actions_one_ticket_per_call")
                         .HasFilter("action = 'ticket.create' AND replay_of IS NULL");
 
-                    b.HasIndex("Id")
-                        .HasDatabaseName("ix_call_actions_undispatched")
-                        .HasFilter("state = 'pending' AND dispatched_at IS NULL");
-
                     b.HasIndex("LastAttemptAt")
                         .HasDatabaseName("ix_call_actions_failing")
                         .HasFilter("state = 'failed' OR (state = 'pending' AND attempts > 0 AND last_error IS NOT NULL)");
+
+                    b.HasIndex("Action", "NextAttemptAt")
+                        .HasDatabaseName("ix_call_actions_due")
+                        .HasFilter("state = 'pending'");
 
                     b.HasIndex("CallId", "Id")
                         .HasDatabaseName("ix_call_actions_call_id_id");
@@ -129,10 +147,6 @@ namespace WebhookReceiver.Data.Migrations
                         .IsUnique()
                         .HasDatabaseName("ix_call_actions_event_id_action")
                         .HasFilter("replay_of IS NULL");
-
-                    b.HasIndex("State", "DispatchedAt")
-                        .HasDatabaseName("ix_call_actions_pending")
-                        .HasFilter("state = 'pending'");
 
                     b.ToTable("call_actions", (string)null);
                 });
