@@ -3,6 +3,9 @@
 #   l1                bench/Baseline: Kestrel + JSON parse, nothing else (the HTTP ceiling)
 #   l2                pgbench issuing the service's own ingest statement (Data/Sql/ingest_event.call.sql),
 #                     one event per transaction, fsync on (the database ceiling)
+#   l2w               pgbench reference workloads (bench/sql/, copied from the shared reference set), each on a fresh
+#                     database with bench/sql/l2-schema.sql: L2b = insert event + upsert call, L2w = L2b + the outbox
+#                     row of a final event; one pipelined round trip and one commit per event; WAL bytes per transaction
 #   service           the published service (Role=api) under the same wrk load (unique events, HTTP Basic)
 #   textbook          bench/Textbook (EF Core SaveChanges + Hangfire BackgroundJob.Enqueue per request, Role=api)
 #                     under the same load
@@ -12,10 +15,23 @@
 #                     the same process with default options
 #   curve             the service's ingest with its database pre-filled to 1x, 4x, 16x BENCH_CURVE_BASE events,
 #                     then GET /calls/{id} at 16x
+#   sustained         the default deployment (one Role=all process) under sustained load, every event a final
+#                     call.completed of a new call (bench/ingest-final.lua), stub answering 200 at once, CRM/ticket
+#                     rate limits off: events/s, latency, whether the backlog of pending actions grows over the last
+#                     60 s, actions succeeded/s, commits per event, ratio to L2w
+#   outage            one Role=all process, CRM stub answering 503 (bench/Baseline's outage mode) while a paced load
+#                     of ~BENCH_OUTAGE_RATE final events/s runs for BENCH_OUTAGE_SECONDS: webhook p99, Hangfire job
+#                     rows added, CRM requests during the outage (the breaker's probes); then the CRM recovers: drain
+#                     time and rate (target ~ Crm:RatePerSecond = 50/s), exactly-once by Idempotency-Key at the stub
+#   ratelimit         one Role=api and two Role=worker processes on one database, Crm:RatePerSecond=50,
+#                     Crm:MaxConcurrency=4, stub answering in 20 ms: a backlog of BENCH_RATELIMIT_EVENTS, drained by
+#                     both workers; the most CRM requests started in any 1 s window (limit 55) and in flight at once
+#                     (limit 4), seen by the stub
 # and prints requests/s, p50, p99, non-2xx, peak RSS and the ratios between them.
 # Figures are for comparing within one run: this machine is shared and noisy.
 # Knobs (environment):
-#   BENCH_PHASES           phases to run, default all: "l1 l2 service textbook pipeline textbook-pipeline curve"
+#   BENCH_PHASES           phases to run, default all:
+#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit"
 #   BENCH_SECONDS          measured seconds per ingest run (default 30)
 #   BENCH_WARMUP           warm-up seconds before each measured run (default 20; tiered JIT settles)
 #   BENCH_CONNECTIONS      wrk connections / pgbench clients (default 32)
@@ -25,11 +41,21 @@
 #   BENCH_CURVE_SECONDS    measured seconds per curve size and for GET /calls/{id} (default 15)
 #   BENCH_CURVE_WARMUP     load before each size's measurement, after its fill (default 15)
 #   BENCH_GET_CONNECTIONS  wrk connections for GET /calls/{id} (default 4: operator reads, latency not saturation)
+#   BENCH_SUSTAINED_SECONDS measured seconds of the sustained phase (default 120, at least 90: the backlog is
+#                          compared over its last 60 s)
+#   BENCH_SUSTAINED_WARMUP warm-up seconds of the sustained phase, same load (default 60)
+#   BENCH_OUTAGE_SECONDS   seconds of paced load while the CRM is down (default 300)
+#   BENCH_OUTAGE_RATE      target events/s of the paced load (default 200; wrk's delay(): the actual rate is printed)
+#   BENCH_OUTAGE_CONNECTIONS connections of the paced load (default 8)
+#   BENCH_OUTAGE_WARMUP    paced load before the outage measurement, CRM already down (default 10)
+#   BENCH_OUTAGE_DRAIN_TIMEOUT seconds to wait for the backlog to drain once the CRM is back (default: twice the
+#                          backlog's time at 50/s, at least 1200; 300 s at 200/s leave ~60 000 actions = 20 min)
+#   BENCH_RATELIMIT_EVENTS backlog of the ratelimit phase (default 1500: ~30 s at 50/s)
 set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ALL_PHASES="l1 l2 service textbook pipeline textbook-pipeline curve"
+ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit"
 PHASES=" ${BENCH_PHASES:-$ALL_PHASES} "
 SECONDS_RUN=${BENCH_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-20}
@@ -40,11 +66,22 @@ CURVE_BASE=${BENCH_CURVE_BASE:-62500}
 CURVE_SECONDS=${BENCH_CURVE_SECONDS:-15}
 CURVE_WARMUP=${BENCH_CURVE_WARMUP:-15}
 GET_CONNS=${BENCH_GET_CONNECTIONS:-4}
+SUST_SECONDS=${BENCH_SUSTAINED_SECONDS:-120}
+SUST_WARMUP=${BENCH_SUSTAINED_WARMUP:-60}
+OUT_SECONDS=${BENCH_OUTAGE_SECONDS:-300}
+OUT_RATE=${BENCH_OUTAGE_RATE:-200}
+OUT_CONNS=${BENCH_OUTAGE_CONNECTIONS:-8}
+OUT_WARMUP=${BENCH_OUTAGE_WARMUP:-10}
+OUT_DRAIN_TIMEOUT=${BENCH_OUTAGE_DRAIN_TIMEOUT:-}
+RL_EVENTS=${BENCH_RATELIMIT_EVENTS:-1500}
 for phase in $PHASES; do
   [[ " $ALL_PHASES " == *" $phase "* ]] || { echo "unknown phase '$phase' in BENCH_PHASES (known: $ALL_PHASES)" >&2; exit 2; }
 done
 want() { [[ $PHASES == *" $1 "* ]]; }
 want_any() { local p; for p in "$@"; do want "$p" && return 0; done; return 1; }
+if want sustained && (( SUST_SECONDS < 90 )); then
+  echo "BENCH_SUSTAINED_SECONDS must be at least 90 (the backlog is compared over the last 60 s)" >&2; exit 2
+fi
 
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 cd "$REPO"
@@ -68,10 +105,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building (Release)" >&2
-if want_any l2 service pipeline curve; then
+if want_any l2 service pipeline curve sustained outage ratelimit; then
   dotnet publish src/WebhookReceiver/WebhookReceiver.csproj -c Release -o "$WORK/service" --nologo -v quiet >&2
 fi
-if want_any l1 pipeline textbook-pipeline; then
+if want_any l1 pipeline textbook-pipeline sustained outage ratelimit; then
   dotnet publish bench/Baseline/Baseline.csproj -c Release -o "$WORK/baseline" --nologo -v quiet >&2
 fi
 if want_any textbook textbook-pipeline; then
@@ -167,8 +204,63 @@ warm_and_drain() {
   echo "warm-up work did not drain within 10 minutes" >&2
 }
 
+# pgbench reference workload (bench/sql/*.pgbench) on a fresh database of its own with bench/sql/l2-schema.sql:
+# warm-up like L2, then a measured run with a per-transaction log, and the WAL it wrote.
+# pgb_ref DB SCRIPT; prints "tps p50_ms p99_ms failed wal_bytes_per_transaction".
+pgb_ref() {
+  local db=$1 script=$2 lsn0 lsn1 tx wal
+  psql_ -c "CREATE DATABASE $db" -d postgres
+  psql_ -d "$db" -f bench/sql/l2-schema.sql >/dev/null
+  if (( WARMUP > 0 )); then
+    "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$WARMUP" -f "$script" "$db" \
+      >"$WORK/pgbench-$db-warmup.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-$db-warmup.txt" >&2; return 1; }
+  fi
+  lsn0=$(psql_ -d "$db" -tA -c "SELECT pg_current_wal_lsn()")
+  "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$SECONDS_RUN" -f "$script" \
+    --log --log-prefix="$WORK/pgb-$db" "$db" >"$WORK/pgbench-$db.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-$db.txt" >&2; return 1; }
+  lsn1=$(psql_ -d "$db" -tA -c "SELECT pg_current_wal_lsn()")
+  tx=$(awk -F': *' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]; exit}' "$WORK/pgbench-$db.txt")
+  wal=$(psql_ -d "$db" -tA -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
+  # Per-transaction log: column 3 is latency in microseconds.
+  paste -d' ' \
+    <(awk '/^tps/ {printf "%.0f", $3; exit}' "$WORK/pgbench-$db.txt") \
+    <(cat "$WORK/pgb-$db".* | awk '{print $3}' | sort -n | awk '{v[NR]=$1} END {printf "%.2f %.2f", v[int(NR*0.5)]/1000, v[int(NR*0.99)]/1000}') \
+    <(awk '/number of failed transactions/ {f = $5} END {print f + 0}' "$WORK/pgbench-$db.txt") \
+    <(awk -v w="$wal" -v t="${tx:-0}" 'BEGIN { if (t > 0) printf "%.0f", w / t; else print "-" }')
+}
+
+# Another CRM/ticket stub (bench/Baseline); start_stub [STUB_VAR=value...] (see bench/Baseline/Program.cs:
+# STUB_DELAY_MS, STUB_OUTAGE, STUB_RECORD); sets STUB_PID, STUB_URL.
+start_stub() {
+  local port; port=$(free_port)
+  env ASPNETCORE_URLS="http://127.0.0.1:$port" "$@" "$WORK/baseline/Baseline" >/dev/null 2>&1 &
+  STUB_PID=$!; pids+=("$STUB_PID")
+  STUB_URL=http://127.0.0.1:$port
+  wait_http "$STUB_URL/_control/stats"
+}
+# The stub's GET /_control/stats into a file; stub_field FILE PATH FIELD reads one figure (PATH: calls|tickets).
+stub_stats() { curl -sf "$1/_control/stats" >"$2"; }
+stub_field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]][sys.argv[3]])' "$@"; }
+
+# The published service in the background, not waited for; start_service DB ROLE LOGNAME [VAR=value...];
+# sets SVC_PID, SVC_URL (then: wait_http "$SVC_URL/health/ready").
+start_service() {
+  local port; port=$(free_port)
+  env ConnectionStrings__Postgres="$(cs "$1")" ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
+    Webhooks__BasicAuth__Username=bench Webhooks__BasicAuth__Password=bench Role="$2" "${@:4}" \
+    dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/$3.log" 2>&1 &
+  SVC_PID=$!; pids+=("$SVC_PID")
+  SVC_URL=http://127.0.0.1:$port
+}
+# One figure from the database, or n/a when the query fails (a table the code under test does not have yet).
+q_or_na() { psql_ -d "$1" -tA -c "$2" 2>/dev/null || echo n/a; }
+now_s() { date +%s.%N; }
+since() { awk -v a="$1" -v b="$(now_s)" 'BEGIN {printf "%.1f", b - a}'; }
+PENDING_SQL="SELECT count(*) FROM call_actions WHERE state = 'pending'"
+
 L1_RPS=- L1_P50=- L1_P99=- L1_BAD=- L1_RSS=-
 L2_RPS=- L2_P50=- L2_P99=- L2_BAD=-
+L2B_RPS=- L2B_P50=- L2B_P99=- L2B_BAD=- L2B_WAL=- L2W_RPS=- L2W_P50=- L2W_P99=- L2W_BAD=- L2W_WAL=-
 S_RPS=- S_P50=- S_P99=- S_BAD=- S_RSS=- EVENTS=-
 T_RPS=- T_P50=- T_P99=- T_BAD=- T_RSS=- T_EVENTS=-
 
@@ -218,6 +310,15 @@ if want l2; then
   L2_BAD=$(awk '/number of failed transactions/ {print $5; exit}' "$WORK/pgbench.txt"); L2_BAD=${L2_BAD:-0}
 fi
 
+if want l2w; then
+  echo "== L2b / L2w: pgbench reference workloads (bench/sql), each on a fresh database" >&2
+  # Through a file, not < <(…): a failing pgbench stops the script (set -e) instead of leaving blanks.
+  pgb_ref l2b bench/sql/l2b-insert-upsert.pgbench >"$WORK/l2b.figures"
+  read -r L2B_RPS L2B_P50 L2B_P99 L2B_BAD L2B_WAL <"$WORK/l2b.figures"
+  pgb_ref l2w bench/sql/l2w-insert-upsert-outbox.pgbench >"$WORK/l2w.figures"
+  read -r L2W_RPS L2W_P50 L2W_P99 L2W_BAD L2W_WAL <"$WORK/l2w.figures"
+fi
+
 if want service; then
   echo "== service" >&2
   PORT=$(free_port)
@@ -265,9 +366,13 @@ if want pipeline; then
   # A database of its own: the ingest run above left its (unworked, Role=api) actions behind.
   service_db pipeline
   PORT=$(free_port)
+  # Rate limits off and 16 requests in flight per system: the defaults (50/s, 8) would cap the drain at 50 jobs/s
+  # and make the figures incomparable with the runs before the limits existed (README), which measured the
+  # pipeline's own cost, not a CRM's quota.
   ConnectionStrings__Postgres=$(cs pipeline) ASPNETCORE_URLS=http://127.0.0.1:$PORT ASPNETCORE_ENVIRONMENT=Production \
     Webhooks__BasicAuth__Username=bench Webhooks__BasicAuth__Password=bench Role=all \
     Crm__BaseUrl=http://127.0.0.1:$STUB Tickets__BaseUrl=http://127.0.0.1:$STUB \
+    Crm__RatePerSecond=0 Tickets__RatePerSecond=0 Crm__MaxConcurrency=16 Tickets__MaxConcurrency=16 \
     dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/service-all.log" 2>&1 &
   ALLPID=$!; pids+=("$ALLPID")
   wait_http "http://127.0.0.1:$PORT/health/ready"
@@ -360,17 +465,192 @@ if want curve; then
   stop_pid "$CURVEPID"
 fi
 
-row() { printf '%-36s %10s %9s %9s %8s %10s\n' "$@"; }
+SU_RPS=- SU_P50=- SU_P99=- SU_BAD=- SU_RSS=- SU_B60=- SU_BEND=- SU_GROWTH=- SU_GROWING=- SU_OK_PER_S=- SU_CPE=- SU_EVENTS=-
+if want sustained; then
+  echo "== sustained: one Role=all process, every event final, c=$CONNS, ${SUST_SECONDS}s after ${SUST_WARMUP}s warm-up" >&2
+  # A stub of its own answering 200 at once: the drain is limited by the service, not by a remote API's latency.
+  start_stub STUB_DELAY_MS=0
+  SU_STUB=$STUB_URL SU_STUB_PID=$STUB_PID
+  service_db sustained
+  # Rate limits off (0 = unlimited: the default 50/s would cap the drain far below ingest) and 16 requests in
+  # flight per system, as in the pipeline phase.
+  start_service sustained all service-sustained Crm__BaseUrl="$SU_STUB" Tickets__BaseUrl="$SU_STUB" \
+    Crm__RatePerSecond=0 Tickets__RatePerSecond=0 Crm__MaxConcurrency=16 Tickets__MaxConcurrency=16
+  SU_PID=$SVC_PID SU_URL=$SVC_URL
+  wait_http "$SU_URL/health/ready"
+  if (( SUST_WARMUP > 0 )); then
+    wrk -t2 -c"$CONNS" -d"${SUST_WARMUP}s" --timeout "$WRK_TIMEOUT" -s bench/ingest-final.lua "$SU_URL/webhooks/minivoice" >/dev/null
+  fi
+  SU_XACT0=$(psql_ -d sustained -tA -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'sustained'")
+  SU_T0=$(psql_ -d sustained -tA -c "SELECT now()")
+  wrk -t2 -c"$CONNS" -d"${SUST_SECONDS}s" --timeout "$WRK_TIMEOUT" --latency -s bench/ingest-final.lua \
+    "$SU_URL/webhooks/minivoice" >"$WORK/wrk-sustained.txt" &
+  wrk_pid=$!; pids+=("$wrk_pid")
+  # The backlog (actions waiting) every 5 s while the load runs, as "elapsed_s count", and once more at its end.
+  s0=$(now_s) SU_SAMPLES=() n=0
+  while kill -0 "$wrk_pid" 2>/dev/null; do
+    if awk -v e="$(since "$s0")" -v t="$(( n * 5 ))" 'BEGIN { exit !(e >= t) }'; then
+      SU_SAMPLES+=("$(since "$s0") $(psql_ -d sustained -tA -c "$PENDING_SQL")"); n=$(( n + 1 ))
+    fi
+    sleep 0.5
+  done
+  wait "$wrk_pid" || true
+  SU_T1=$(psql_ -d sustained -tA -c "SELECT now()")
+  SU_SAMPLES+=("$(since "$s0") $(psql_ -d sustained -tA -c "$PENDING_SQL")")
+  read -r SU_RPS SU_P50 SU_P99 SU_BAD < <(wrk_summary "$WORK/wrk-sustained.txt")
+  # Backlog at the end, and in the sample nearest to 60 s before it.
+  read -r SU_B60 SU_BEND < <(printf '%s\n' "${SU_SAMPLES[@]}" | awk '
+    { e[NR] = $1; b[NR] = $2 }
+    END { t = e[NR] - 60; best = 1; for (i = 1; i <= NR; i++) if ((e[i] - t) ^ 2 < (e[best] - t) ^ 2) best = i; print b[best], b[NR] }')
+  SU_GROWTH=$(( SU_BEND - SU_B60 ))
+  # "Not growing": it grew by no more than one second's worth of ingest.
+  SU_GROWING=$(awk -v g="$SU_GROWTH" -v r="$SU_RPS" 'BEGIN { print (g <= r ? "no" : "yes") }')
+  SU_WINDOW="'$SU_T0' AND '$SU_T1'"
+  SU_EVENTS=$(psql_ -d sustained -tA -c "SELECT count(*) FROM webhook_events WHERE received_at BETWEEN $SU_WINDOW")
+  SU_OK_PER_S=$(psql_ -d sustained -tA -c "SELECT round(count(*) / extract(epoch FROM '$SU_T1'::timestamptz - '$SU_T0'::timestamptz)) FROM call_actions WHERE state = 'succeeded' AND completed_at BETWEEN $SU_WINDOW")
+  # Other backends report their commits to pg_stat_database within about a second.
+  sleep 1.5
+  SU_XACT1=$(psql_ -d sustained -tA -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'sustained'")
+  SU_CPE=$(awk -v c=$(( SU_XACT1 - SU_XACT0 )) -v e="$SU_EVENTS" 'BEGIN { if (e > 0) printf "%.2f", c / e; else print "n/a" }')
+  SU_RSS=$(peak_rss_mb "$SU_PID")
+  stop_pid "$SU_PID"; stop_pid "$SU_STUB_PID"
+fi
+
+OU_RPS=- OU_P50=- OU_P99=- OU_BAD=-
+if want outage; then
+  OU_DELAY=$(( OUT_CONNS * 1000 / OUT_RATE )); (( OU_DELAY >= 1 )) || OU_DELAY=1
+  echo "== outage: CRM answering 503 for ${OUT_SECONDS}s under ~${OUT_RATE} final events/s (c=$OUT_CONNS, ${OU_DELAY} ms between requests per connection)" >&2
+  start_stub STUB_OUTAGE=1 STUB_RECORD=1 STUB_DELAY_MS=5
+  OU_STUB=$STUB_URL OU_STUB_PID=$STUB_PID
+  service_db outage
+  # Rate limit and breaker at their defaults, passed explicitly; the default retry delays (Jobs:RetryDelaysSeconds
+  # unset). Tickets point at the same stub and share its outage (every event here is a completed call: no tickets).
+  start_service outage all service-outage Crm__BaseUrl="$OU_STUB" Tickets__BaseUrl="$OU_STUB" \
+    Crm__RatePerSecond=50 Crm__Breaker__FailuresToOpen=5 Crm__Breaker__OpenSeconds=30 \
+    Tickets__RatePerSecond=50 Tickets__Breaker__FailuresToOpen=5 Tickets__Breaker__OpenSeconds=30
+  OU_PID=$SVC_PID OU_URL=$SVC_URL
+  wait_http "$OU_URL/health/ready"
+  # wrk cannot pace by rate; its delay() before each request can: ~connections * 1000 / (delay + latency) per second.
+  paced() {   # paced SECONDS [wrk options...]
+    BENCH_DELAY_MS=$OU_DELAY wrk -t"$(( OUT_CONNS < 2 ? 1 : 2 ))" -c"$OUT_CONNS" -d"$1s" --timeout "$WRK_TIMEOUT" "${@:2}" \
+      -s bench/ingest-final.lua "$OU_URL/webhooks/minivoice"
+  }
+  if (( OUT_WARMUP > 0 )); then
+    paced "$OUT_WARMUP" >"$WORK/wrk-outage-warmup.txt"
+    # Calibrate: each connection's cycle is delay + latency; subtract the mean latency the warm-up saw from the
+    # delay, but by a quarter at most (a cold start's slow first seconds would otherwise remove all pacing).
+    OU_DELAY=$(awk -v r="$(wrk_summary "$WORK/wrk-outage-warmup.txt" | cut -d' ' -f1)" -v c="$OUT_CONNS" -v d="$OU_DELAY" -v t="$OUT_RATE" \
+      'BEGIN { n = d; if (r > 0) { lat = c * 1000 / r - d; n = int(c * 1000 / t - (lat > 0 ? lat : 0) + 0.5) }
+               if (n < d * 3 / 4) n = int(d * 3 / 4 + 0.5); print (n >= 1 ? n : 1) }')
+  fi
+  OU_JOBS0=$(q_or_na outage "SELECT count(*) FROM hangfire.job")
+  stub_stats "$OU_STUB" "$WORK/outage-before.json"
+  OU_T0=$(psql_ -d outage -tA -c "SELECT now()")
+  paced "$OUT_SECONDS" --latency >"$WORK/wrk-outage.txt"
+  read -r OU_RPS OU_P50 OU_P99 OU_BAD < <(wrk_summary "$WORK/wrk-outage.txt")
+  OU_JOBS1=$(q_or_na outage "SELECT count(*) FROM hangfire.job")
+  OU_JOBS_GROWTH=$(awk -v a="$OU_JOBS0" -v b="$OU_JOBS1" 'BEGIN { if (a ~ /^[0-9]+$/ && b ~ /^[0-9]+$/) print b - a; else print "n/a" }')
+  OU_EVENTS=$(psql_ -d outage -tA -c "SELECT count(*) FROM webhook_events WHERE received_at >= '$OU_T0'")
+  stub_stats "$OU_STUB" "$WORK/outage-after.json"
+  OU_CRM_REQS=$(( $(stub_field "$WORK/outage-after.json" calls requests) - $(stub_field "$WORK/outage-before.json" calls requests) ))
+  OU_TICKET_REQS=$(( $(stub_field "$WORK/outage-after.json" tickets requests) - $(stub_field "$WORK/outage-before.json" tickets requests) ))
+  # The CRM recovers: time until no action waits.
+  OU_BACKLOG=$(psql_ -d outage -tA -c "$PENDING_SQL")
+  OU_SWITCH=$(psql_ -d outage -tA -c "SELECT now()")
+  curl -sf -X POST "$OU_STUB/_control/outage/off" >/dev/null
+  OU_TIMEOUT=${OUT_DRAIN_TIMEOUT:-$(( OU_BACKLOG * 2 / 50 > 1200 ? OU_BACKLOG * 2 / 50 : 1200 ))}
+  echo "   CRM back: draining $OU_BACKLOG actions (timeout ${OU_TIMEOUT}s)" >&2
+  d0=$(now_s) OU_DRAINED=no
+  while awk -v e="$(since "$d0")" -v t="$OU_TIMEOUT" 'BEGIN { exit !(e < t) }'; do
+    if (( $(psql_ -d outage -tA -c "$PENDING_SQL") == 0 )); then OU_DRAINED=yes; break; fi
+    sleep 1
+  done
+  OU_DRAIN=$(since "$d0")
+  OU_LEFT=$(psql_ -d outage -tA -c "$PENDING_SQL")
+  OU_DRAIN_RATE=$(awk -v n=$(( OU_BACKLOG - OU_LEFT )) -v d="$OU_DRAIN" 'BEGIN { if (d > 0) printf "%.1f", n / d; else print "n/a" }')
+  # The steady rate, without the wait for the breaker's next probe: first to last success after the switch.
+  OU_STEADY_RATE=$(psql_ -d outage -tA -c "SELECT CASE WHEN count(*) > 1 THEN round((count(*) - 1) / greatest(extract(epoch FROM max(completed_at) - min(completed_at)), 0.001), 1)::text ELSE 'n/a' END FROM call_actions WHERE state = 'succeeded' AND completed_at >= '$OU_SWITCH'")
+  read -r OU_TOTAL OU_OK OU_FAILED OU_SKIPPED OU_PENDING OU_CRM_OK < <(psql_ -d outage -tA -F' ' -c "
+    SELECT count(*), count(*) FILTER (WHERE state = 'succeeded'), count(*) FILTER (WHERE state = 'failed'),
+           count(*) FILTER (WHERE state = 'skipped'), count(*) FILTER (WHERE state = 'pending'),
+           count(*) FILTER (WHERE state = 'succeeded' AND action = 'crm.sync')
+    FROM call_actions")
+  stub_stats "$OU_STUB" "$WORK/outage-end.json"
+  OU_KEYS_OK=$(stub_field "$WORK/outage-end.json" calls keys_ok)
+  OU_KEYS_TWICE=$(stub_field "$WORK/outage-end.json" calls keys_ok_more_than_once)
+  OU_CRM_TOTAL=$(stub_field "$WORK/outage-end.json" calls requests)
+  OU_ONCE=$( (( OU_KEYS_OK == OU_CRM_OK && OU_KEYS_TWICE == 0 )) && echo yes || echo no )
+  # Requests still in flight when the wait ended may have a 2xx at the stub and no outcome in the database yet.
+  if [[ $OU_DRAINED == no ]]; then OU_ONCE="$OU_ONCE (backlog not drained: $OU_PENDING pending)"; fi
+  OU_RSS=$(peak_rss_mb "$OU_PID")
+  stop_pid "$OU_PID"; stop_pid "$OU_STUB_PID"
+fi
+
+if want ratelimit; then
+  echo "== ratelimit: one Role=api + two Role=worker processes, a backlog of $RL_EVENTS events, CRM 50/s and 4 at once" >&2
+  start_stub STUB_DELAY_MS=20 STUB_RECORD=1
+  RL_STUB=$STUB_URL RL_STUB_PID=$STUB_PID
+  service_db ratelimit
+  RL_ENV=(Crm__BaseUrl="$RL_STUB" Crm__RatePerSecond=50 Crm__MaxConcurrency=4
+          Tickets__BaseUrl="$RL_STUB" Tickets__RatePerSecond=50 Tickets__MaxConcurrency=4)
+  start_service ratelimit api service-ratelimit-api "${RL_ENV[@]}"
+  RL_API_PID=$SVC_PID RL_URL=$SVC_URL
+  wait_http "$RL_URL/health/ready"
+  # The backlog first, as fast as the api process takes it (no worker runs yet).
+  RL_T0=$(psql_ -d ratelimit -tA -c "SELECT now()")
+  BENCH_LIMIT=$(( RL_EVENTS / 2 )) wrk -t2 -c8 -d300s --timeout "$WRK_TIMEOUT" -s bench/ingest-final.lua \
+    "$RL_URL/webhooks/minivoice" >/dev/null &
+  wrk_pid=$!; pids+=("$wrk_pid")
+  last=-1 still=0
+  for _ in $(seq 1 600); do
+    stored=$(psql_ -d ratelimit -tA -c "SELECT count(*) FROM webhook_events WHERE received_at >= '$RL_T0'")
+    if (( stored == last )); then still=$(( still + 1 )); else still=0; last=$stored; fi
+    if (( stored >= RL_EVENTS / 2 * 2 || still >= 20 )) || ! kill -0 "$wrk_pid" 2>/dev/null; then break; fi
+    sleep 0.5
+  done
+  # wrk sleeps out its -d after its threads stopped: SIGINT ends it.
+  kill -INT "$wrk_pid" 2>/dev/null || true
+  wait "$wrk_pid" || true
+  RL_BACKLOG=$(psql_ -d ratelimit -tA -c "$PENDING_SQL")
+  # Both workers at once: each starts with a full backlog and its own idea of the rate until they share it.
+  start_service ratelimit worker service-ratelimit-worker1 "${RL_ENV[@]}"
+  RL_W1_PID=$SVC_PID RL_W1_URL=$SVC_URL
+  start_service ratelimit worker service-ratelimit-worker2 "${RL_ENV[@]}"
+  RL_W2_PID=$SVC_PID RL_W2_URL=$SVC_URL
+  d0=$(now_s)
+  wait_http "$RL_W1_URL/health/ready"; wait_http "$RL_W2_URL/health/ready"
+  RL_TIMEOUT=$(( RL_BACKLOG / 50 * 2 + 60 ))
+  while awk -v e="$(since "$d0")" -v t="$RL_TIMEOUT" 'BEGIN { exit !(e < t) }'; do
+    (( $(psql_ -d ratelimit -tA -c "$PENDING_SQL") == 0 )) && break
+    sleep 0.5
+  done
+  RL_DRAIN=$(since "$d0")
+  RL_LEFT=$(psql_ -d ratelimit -tA -c "$PENDING_SQL")
+  RL_OK=$(psql_ -d ratelimit -tA -c "SELECT count(*) FROM call_actions WHERE action = 'crm.sync' AND state = 'succeeded'")
+  stub_stats "$RL_STUB" "$WORK/ratelimit.json"
+  RL_REQS=$(stub_field "$WORK/ratelimit.json" calls requests)
+  RL_MAX1S=$(stub_field "$WORK/ratelimit.json" calls max_in_1s)
+  RL_MAXC=$(stub_field "$WORK/ratelimit.json" calls max_concurrent)
+  RL_RATE=$(awk -v n="$RL_REQS" -v a="$(stub_field "$WORK/ratelimit.json" calls first_start_ms)" \
+    -v b="$(stub_field "$WORK/ratelimit.json" calls last_start_ms)" 'BEGIN { if (n > 1 && b > a) printf "%.1f", (n - 1) * 1000 / (b - a); else print "n/a" }')
+  RL_RSS="$(peak_rss_mb "$RL_W1_PID") MB, $(peak_rss_mb "$RL_W2_PID") MB"
+  stop_pid "$RL_W1_PID"; stop_pid "$RL_W2_PID"; stop_pid "$RL_API_PID"; stop_pid "$RL_STUB_PID"
+fi
+
+row() { printf '%-40s %10s %9s %9s %8s %10s\n' "$@"; }
 mb() { [[ $1 == - ]] && echo - || echo "$1 MB"; }
-if want_any l1 l2 service textbook; then
+if want_any l1 l2 l2w service textbook; then
   echo
   echo "Ingest, c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up, fsync on, $(nproc) cores shared by load, server and PostgreSQL"
   row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
   row "L1 Kestrel + JSON parse" "$L1_RPS" "$L1_P50" "$L1_P99" "$L1_BAD" "$(mb "$L1_RSS")"
   row "L2 pgbench, service's statement" "$L2_RPS" "$L2_P50" "$L2_P99" "$L2_BAD" "-"
+  row "L2b pgbench: insert event + upsert call" "$L2B_RPS" "$L2B_P50" "$L2B_P99" "$L2B_BAD" "-"
+  row "L2w pgbench: L2b + outbox row" "$L2W_RPS" "$L2W_P50" "$L2W_P99" "$L2W_BAD" "-"
   row "service (role api)" "$S_RPS" "$S_P50" "$S_P99" "$S_BAD" "$(mb "$S_RSS")"
   row "textbook (EF + Hangfire, role api)" "$T_RPS" "$T_P50" "$T_P99" "$T_BAD" "$(mb "$T_RSS")"
-  echo "service/L2 = $(ratio "$S_RPS" "$L2_RPS")   service/L1 = $(ratio "$S_RPS" "$L1_RPS")   service/textbook = $(ratio "$S_RPS" "$T_RPS")   events stored: service $EVENTS, textbook $T_EVENTS"
+  echo "service/L2 = $(ratio "$S_RPS" "$L2_RPS")   service/L2w = $(ratio "$S_RPS" "$L2W_RPS")   service/L1 = $(ratio "$S_RPS" "$L1_RPS")   service/textbook = $(ratio "$S_RPS" "$T_RPS")   events stored: service $EVENTS, textbook $T_EVENTS"
+  if want l2w; then echo "WAL per transaction (pg_current_wal_lsn() difference / transactions): L2b $L2B_WAL B, L2w $L2W_WAL B"; fi
 fi
 
 if want_any pipeline textbook-pipeline; then
@@ -400,4 +680,43 @@ if want curve; then
     printf '%-6s %12s %8s %10s %9s %9s %8s %8s\n' "$m" "$size" "$fill" "$rps" "$p50" "$p99" "$bad" "$vs"
   done
   echo "GET /calls/{id} at $G_SIZE events ($FILLED_CALLS pre-filled calls, random), c=$GET_CONNS, ${CURVE_SECONDS}s: $G_RPS req/s, p50 $G_P50 ms, p99 $G_P99 ms, non-2xx $G_BAD; peak RSS ${C_RSS} MB"
+fi
+
+kv() { printf '  %-40s %s\n' "$@"; }
+if want sustained; then
+  echo
+  echo "Sustained load: service (role all), every event a final call.completed of a new call, c=$CONNS, ${SUST_SECONDS}s after ${SUST_WARMUP}s warm-up;"
+  echo "stub answering 200 at once, Crm/Tickets RatePerSecond=0 (unlimited), MaxConcurrency=16; backlog = actions pending"
+  printf '%-9s %8s %8s %8s %13s %12s %8s %8s %10s %11s %9s %8s\n' "events/s" "p50 ms" "p99 ms" "non-2xx" "backlog -60s" "backlog end" "growth" "growing" "actions/s" "commits/ev" "peak RSS" "vs L2w"
+  printf '%-9s %8s %8s %8s %13s %12s %8s %8s %10s %11s %9s %8s\n' "$SU_RPS" "$SU_P50" "$SU_P99" "$SU_BAD" "$SU_B60" "$SU_BEND" "$SU_GROWTH" "$SU_GROWING" "$SU_OK_PER_S" "$SU_CPE" "$(mb "$SU_RSS")" "$(ratio "$SU_RPS" "$L2W_RPS")"
+  echo "growing = the backlog grew over the last 60 s by more than one second of ingest; actions/s = succeeded in the window;"
+  echo "commits/ev = pg_stat_database xact_commit delta / events stored in the window ($SU_EVENTS); vs L2w = events/s / L2w tps"
+  echo "backlog every 5 s (s:count): $(printf '%s\n' "${SU_SAMPLES[@]}" | awk '{printf "%s%.0f:%s", (NR > 1 ? " " : ""), $1, $2}')"
+fi
+
+if want outage; then
+  echo
+  echo "CRM outage: service (role all), CRM stub answering 503 for ${OUT_SECONDS}s, then 200 in 5 ms; Crm RatePerSecond=50,"
+  echo "breaker 5 failures / open 30 s, default retry delays; every event a final call.completed of a new call"
+  kv "paced load" "$OU_RPS events/s (target $OUT_RATE, c=$OUT_CONNS, delay ${OU_DELAY} ms after calibration), $OU_EVENTS events stored"
+  kv "webhooks during the outage" "p50 $OU_P50 ms, p99 $OU_P99 ms, non-2xx $OU_BAD"
+  kv "Hangfire job rows (hangfire.job)" "before $OU_JOBS0, after $OU_JOBS1, growth $OU_JOBS_GROWTH"
+  kv "CRM requests during the outage" "$OU_CRM_REQS in ${OUT_SECONDS}s (breaker probes only: about one per 30 s open, ~$(( OUT_SECONDS / 30 + 1 ))); ticket requests $OU_TICKET_REQS"
+  kv "backlog when the CRM came back" "$OU_BACKLOG actions pending"
+  kv "drain" "$OU_DRAIN s until none pending (drained: $OU_DRAINED): $OU_DRAIN_RATE actions/s; first to last success $OU_STEADY_RATE/s (target ~50)"
+  kv "actions" "total $OU_TOTAL, succeeded $OU_OK, failed $OU_FAILED, skipped $OU_SKIPPED, pending $OU_PENDING"
+  kv "Idempotency-Keys with a 2xx at the stub" "$OU_KEYS_OK distinct, $OU_KEYS_TWICE answered 2xx more than once; crm.sync succeeded $OU_CRM_OK; CRM requests in all $OU_CRM_TOTAL"
+  kv "exactly once" "$OU_ONCE"
+  kv "peak RSS" "$(mb "$OU_RSS")"
+fi
+
+if want ratelimit; then
+  echo
+  echo "Rate limit shared through PostgreSQL: 1 api + 2 worker processes, Crm RatePerSecond=50, MaxConcurrency=4, stub answering in 20 ms"
+  kv "backlog" "$RL_BACKLOG actions, drained in $RL_DRAIN s from the workers' start ($RL_LEFT left pending)"
+  echo "  max requests in any 1 s window: $RL_MAX1S (limit 55)"
+  echo "  max concurrent: $RL_MAXC (limit 4)"
+  echo "  mean rate over the drain: $RL_RATE requests/s (limit 50; first to last request at the stub)"
+  kv "CRM requests / crm.sync succeeded" "$RL_REQS / $RL_OK; within limits: $( (( RL_MAX1S <= 55 && RL_MAXC <= 4 )) && echo yes || echo no )"
+  kv "peak RSS of the workers" "$RL_RSS"
 fi
