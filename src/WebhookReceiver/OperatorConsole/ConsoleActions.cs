@@ -23,12 +23,18 @@ internal static class ConsoleActions
             .WithSummary("Console button: retry an action now, then back to its call page (form field call_id).");
         group.MapPost("/actions/{actionId:long}/cancel", async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) =>
             await BackToCall(http, ConsoleNotice.ForAction("cancel", (await recovery.CancelAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
-            .WithSummary("Console button: cancel an action's scheduled retry, then back to its call page.");
+            .WithSummary("Console button: cancel a pending action that is not being sent, then back to its call page.");
         group.MapPost("/events/{eventId:long}/replay", async (long eventId, HttpContext http, EventReplay replay, CancellationToken ct) =>
             await BackToCall(http, await replay.ReplayAsync(eventId, null, OperatorAccess.Name(http), ct) is { Count: > 0 } ? "replayed" : "nothing-to-replay"))
             .WithSummary("Console button: replay an event's workflows, then back to its call page.");
         group.MapPost("/quarantine/{quarantineId:long}/reingest", Reingest)
             .WithSummary("Console button: validate a quarantined body again; to its call when stored, else back to the events page.");
+        group.MapPost("/destinations/{name}/pause", (string name, HttpContext http, DestinationControl control, CancellationToken ct) =>
+                SetPaused(name, paused: true, http, control, ct))
+            .WithSummary("Console button: pause a destination, then back to the destinations page.");
+        group.MapPost("/destinations/{name}/resume", (string name, HttpContext http, DestinationControl control, CancellationToken ct) =>
+                SetPaused(name, paused: false, http, control, ct))
+            .WithSummary("Console button: resume a destination, then back to the destinations page.");
         group.MapPost("/failures/retry", RetryGroup)
             .WithSummary("Console button: retry every failed action of a failure group (bulk job), then open the job.");
         return group;
@@ -40,6 +46,13 @@ internal static class ConsoleActions
         var callId = form["call_id"].ToString();
         var page = callId.Length > 0 ? ConsolePaths.Call(callId) : ConsolePaths.Root;
         return Results.Redirect(QueryHelpers.AddQueryString(page, "notice", notice), permanent: false, preserveMethod: false);
+    }
+
+    private static async Task<IResult> SetPaused(string name, bool paused, HttpContext http, DestinationControl control, CancellationToken ct)
+    {
+        var changed = await control.SetPausedAsync(name, paused, OperatorAccess.Name(http), ct);
+        var notice = changed switch { null => "destination-unknown", true => paused ? "paused" : "resumed", false => paused ? "already-paused" : "already-resumed" };
+        return Results.Redirect(QueryHelpers.AddQueryString("/console/destinations", "notice", notice), permanent: false, preserveMethod: false);
     }
 
     private static async Task<IResult> Reingest(long quarantineId, HttpContext http, QuarantineReingest reingest, CancellationToken ct)
@@ -87,11 +100,11 @@ public static class ConsoleNotice
 {
     private static readonly Dictionary<string, string> Messages = new(StringComparer.Ordinal)
     {
-        ["retry-done"] = "Handed back to the dispatcher: the action runs again within moments.",
-        ["retry-conflict"] = "Not retried: the action already succeeded (replay its event instead) or is queued or running.",
+        ["retry-done"] = "Due now, with a fresh retry budget: the dispatcher sends it within moments.",
+        ["retry-conflict"] = "Not retried: the action already succeeded (replay its event instead) or is being sent right now.",
         ["retry-notfound"] = "Not retried: no such action.",
-        ["cancel-done"] = "Scheduled retry cancelled; the action is failed (kind canceled) until retried.",
-        ["cancel-conflict"] = "Nothing cancelled: the action has no scheduled retry.",
+        ["cancel-done"] = "Cancelled; the action is failed (kind canceled) until retried.",
+        ["cancel-conflict"] = "Nothing cancelled: the action is not pending, or is being sent right now.",
         ["cancel-notfound"] = "Nothing cancelled: no such action.",
         ["replayed"] = "Replayed: the event's workflows run again as new, recorded actions (see Actions below).",
         ["nothing-to-replay"] = "Nothing replayed: this event caused no workflow (only events after which the call is final do).",
@@ -101,6 +114,11 @@ public static class ConsoleNotice
         ["truncated"] = "Not re-ingested: only the start of that body was kept. Send a corrected body to POST /quarantine/{id}/reingest.",
         ["not-found"] = "Not re-ingested: no such quarantined body.",
         ["bad-filter"] = "Nothing retried: the group's filter was not usable.",
+        ["paused"] = "Paused: nothing is sent to this destination until resumed; its work waits as pending.",
+        ["resumed"] = "Resumed: the waiting work drains at the destination's rate.",
+        ["already-paused"] = "It was already paused.",
+        ["already-resumed"] = "It was not paused.",
+        ["destination-unknown"] = "No such destination.",
     };
 
     internal static string ForAction(string verb, RecoveryOutcome outcome) => $"{verb}-{outcome.ToString().ToLowerInvariant()}";

@@ -27,6 +27,7 @@ internal static class ConsoleEndpoints
         group.MapGet("/calls/{callId}", CallDetails);
         group.MapGet("/failures", Failures);
         group.MapGet("/events", Events);
+        group.MapGet("/destinations", Destinations);
         return group;
     }
 
@@ -80,6 +81,15 @@ internal static class ConsoleEndpoints
         var rows = report.Groups.Select(g => new FailureRow(g.Action, g.LastErrorKind, g.LastHttpStatus, g.Count, g.Failed, g.Retrying,
             g.FirstSeen, g.LastSeen, g.Samples.Select(s => new FailureSampleRow(s.ActionId, s.CallId, s.State, s.Attempts, s.LastError, s.JobId)).ToList())).ToList();
         return Page<FailuresPage>(new FailuresModel(filters, rows, errors) { Notice = ConsoleNotice.From(request.Query) });
+    }
+
+    private static async Task<IResult> Destinations(HttpRequest request, DestinationStatusReader reader, CancellationToken cancellationToken)
+    {
+        var overview = await reader.ReadAsync(cancellationToken);
+        var rows = overview.Destinations.Select(d => new DestinationRow(d.Name, d.Action, d.Configured, d.State, d.Breaker, d.Paused, d.PausedBy,
+            d.PausedAt, d.OpenUntil, d.HoldUntil, d.ConsecutiveFailures, d.InFlight, d.MaxConcurrency, d.RatePerSecond, d.Pending, d.Due,
+            d.OldestPendingSeconds, d.LastError, d.LastErrorAt)).ToList();
+        return Page<DestinationsPage>(new DestinationsModel(rows) { Notice = ConsoleNotice.From(request.Query) });
     }
 
     private static async Task<IResult> Events(HttpRequest request, EventSearch search, CancellationToken cancellationToken)

@@ -49,6 +49,15 @@ public sealed record FailureSampleRow(long ActionId, string CallId, string State
     public string? JobHref => JobId is null ? null : ConsolePaths.Job(JobId);
 }
 
+public sealed record DestinationsModel(IReadOnlyList<DestinationRow> Destinations)
+{
+    public string? Notice { get; init; }
+}
+
+public sealed record DestinationRow(string Name, string Action, bool Configured, string State, string Breaker, bool Paused, string? PausedBy,
+    DateTime? PausedAt, DateTime? OpenUntil, DateTime? HoldUntil, int ConsecutiveFailures, long InFlight, int MaxConcurrency,
+    double RatePerSecond, long Pending, long Due, double OldestPendingSeconds, string? LastError, DateTime? LastErrorAt);
+
 public sealed record EventsModel(IReadOnlyList<ConsoleFilter> Filters, string? Result, IReadOnlyList<string> Results,
     IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage, IReadOnlyDictionary<string, string[]> Errors)
 {
@@ -74,6 +83,14 @@ public static class ConsoleText
     public static string Time(DateTime? at) => at is { } t
         ? t.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.fff", CultureInfo.InvariantCulture) + " UTC"
         : "—";
+
+    /// <summary>A wait as a person reads it: 42 s, 3 min 5 s, 2 h 10 min.</summary>
+    public static string Duration(double seconds) => TimeSpan.FromSeconds(Math.Max(0, seconds)) switch
+    {
+        var t when t.TotalMinutes < 1 => $"{t.TotalSeconds:0} s",
+        var t when t.TotalHours < 1 => $"{(int)t.TotalMinutes} min {t.Seconds} s",
+        var t => $"{(int)t.TotalHours} h {t.Minutes} min",
+    };
 
     /// <summary>A JSON value as a person reads it: strings bare, everything else compact JSON.</summary>
     public static string Json(JsonElement value) => value.ValueKind switch

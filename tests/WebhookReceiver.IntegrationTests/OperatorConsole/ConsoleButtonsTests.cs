@@ -62,6 +62,40 @@ public sealed class ConsoleButtonsTests(ReceiverFactory app)
     }
 
     [Fact]
+    public async Task The_destinations_page_pauses_and_resumes_a_destination_and_shows_its_waiting_work()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        try
+        {
+            using var paused = await PostFormAsync("/console/destinations/tickets/pause", []);
+            Assert.Equal("/console/destinations?notice=paused", LandedOn(paused));
+            var page = await paused.Content.ReadAsStringAsync();
+            Assert.Contains("Paused: nothing is sent", page, StringComparison.Ordinal);
+            Assert.Contains("<span class=\"state-paused\">paused</span>", page, StringComparison.Ordinal);
+            Assert.Contains("action=\"/console/destinations/tickets/resume\"", page, StringComparison.Ordinal);
+
+            // A busy call while tickets are paused: its CRM sync goes out, its ticket waits as pending and shows on the page.
+            using (await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.busy", "busy", T0))) { }
+            await Eventually.WaitAsync(async () => await Actions.CountAsync(app.ConnectionString, callId, "crm.sync", "succeeded") == 1,
+                TimeSpan.FromSeconds(10), "the crm.sync of the busy call");
+            Assert.Equal(1, await Actions.CountAsync(app.ConnectionString, callId, "ticket.create", "pending"));
+            Assert.Empty(app.Tickets.For(callId));
+            using var client = app.CreateClient();
+            var html = await client.GetStringAsync(new Uri("/console/destinations", UriKind.Relative));
+            Assert.Matches("id=\"destination-tickets\"[\\s\\S]*?<td>[1-9][0-9]* <span class=\"muted\">", html);
+        }
+        finally
+        {
+            using var resumed = await PostFormAsync("/console/destinations/tickets/resume", []);
+            Assert.Equal("/console/destinations?notice=resumed", LandedOn(resumed));
+        }
+        await Actions.SettledAsync(app.ConnectionString, callId);
+        Assert.Single(app.Tickets.For(callId));
+        Assert.Equal(0, await Db.ScalarAsync<int>(app.ConnectionString,
+            "SELECT attempts - 1 FROM call_actions WHERE call_id = $1 AND action = 'ticket.create'", callId));
+    }
+
+    [Fact]
     public async Task A_form_post_from_another_site_is_refused_and_changes_nothing()
     {
         var callId = MiniVoiceEvents.NewCallId();
