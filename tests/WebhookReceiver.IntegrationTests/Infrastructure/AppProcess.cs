@@ -21,6 +21,8 @@ internal sealed class AppProcess : IAsyncDisposable
 
     public Uri BaseAddress { get; }
     public bool HasExited => _process.HasExited;
+    /// <summary>The OS process id (to signal it, e.g. SIGSTOP/SIGCONT in ProcessSignals).</summary>
+    public int Id => _process.Id;
     public string RecentOutput => string.Join('\n', _output.TakeLast(40));
 
     public static string AppDirectory =>

@@ -100,7 +100,7 @@ public sealed class ConsoleBrowserTests(ReceiverFactory app, ITestOutputHelper o
         await page.GotoAsync($"{baseUrl}/console/calls/{callId}");
         await page.Locator("#actions tbody tr").Filter(new() { HasText = "failed" })
             .GetByRole(AriaRole.Button, new() { Name = "Retry now" }).ClickAsync();
-        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("Handed back to the dispatcher");
+        await Assertions.Expect(page.Locator(".notice")).ToContainTextAsync("Due now, with a fresh retry budget");
         await Actions.SettledAsync(app.ConnectionString, callId);
         await page.ReloadAsync();
         Assert.Equal(2, await page.Locator("#actions tbody tr").Filter(new() { HasText = "succeeded" }).CountAsync());

@@ -56,11 +56,29 @@ internal sealed class AlertSender(NpgsqlDataSource dataSource, IHttpClientFactor
             if (!response.IsSuccessStatusCode)
             {
                 logger.LogWarning("Alert {Kind} for {Destination} was refused: HTTP {Status}", kind, destination, (int)response.StatusCode);
+                await GiveTurnBackAsync(destination, kind);
             }
         }
         catch (Exception ex)
         {
             logger.LogWarning("Alert {Kind} for {Destination} could not be sent: {Error}", kind, destination, ex.Message);
+            await GiveTurnBackAsync(destination, kind);
+        }
+    }
+
+    /// <summary>An alert that did not arrive must not silence the next one for a whole interval.</summary>
+    private async Task GiveTurnBackAsync(string destination, string kind)
+    {
+        try
+        {
+            await using var command = dataSource.CreateCommand("DELETE FROM delivery_alerts WHERE destination = $1 AND kind = $2");
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = destination });
+            command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = kind });
+            await command.ExecuteNonQueryAsync();
+        }
+        catch (NpgsqlException ex)
+        {
+            logger.LogDebug("Alert turn not given back: {Error}", ex.Message);
         }
     }
 

@@ -33,7 +33,9 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
 
     /// <summary>
     /// Closed: claim batches. Open (or half-open whose probe got lost) and its time is up: this caller, and only it,
-    /// turns it half-open and claims one probe; its answer decides (<see cref="ReportAsync"/>).
+    /// turns it half-open and claims one probe; its answer decides (<see cref="ReportAsync"/>). The turn is taken only
+    /// while an action is there to claim: a turn taken with nothing due would hold every send back until the probe
+    /// timed out (a lease), new work included.
     /// </summary>
     public async Task<ClaimMode> ClaimModeAsync(Destination d, TimeSpan probeTimeout, CancellationToken ct)
     {
@@ -47,9 +49,11 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
         }
         await using var probe = dataSource.CreateCommand(
             $"UPDATE delivery_destinations SET state = '{BreakerState.HalfOpen}', open_until = now() + make_interval(secs => $2), updated_at = now() " +
-            $"WHERE name = $1 AND {OpenForSends} AND state <> '{BreakerState.Closed}' AND open_until <= now()");
+            $"WHERE name = $1 AND {OpenForSends} AND state <> '{BreakerState.Closed}' AND open_until <= now() " +
+            $"AND EXISTS (SELECT 1 FROM call_actions c WHERE {ActionLedger.ClaimableSql("$3")})");
         probe.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Name });
         probe.Parameters.Add(new NpgsqlParameter<double> { TypedValue = probeTimeout.TotalSeconds });
+        probe.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Action });
         return await probe.ExecuteNonQueryAsync(ct) == 1 ? ClaimMode.Probe : ClaimMode.Nothing;
     }
 

@@ -51,7 +51,8 @@ internal sealed class DestinationControl(DestinationCatalog catalog, Destination
         if (changed)
         {
             audit.LogInformation("Operator {Operator} {Change} destination {Destination}", by, paused ? "paused" : "resumed", name);
-            await alerts.RaiseAsync(name, paused ? AlertKind.Paused : AlertKind.Resumed,
+            // Not awaited: the operator's request must not wait on a slow chat webhook (RaiseAsync never throws).
+            _ = alerts.RaiseAsync(name, paused ? AlertKind.Paused : AlertKind.Resumed,
                 paused ? $"{name} paused by {by}: nothing is sent to it until resumed; work waits as pending." : $"{name} resumed by {by}; its waiting work drains now.");
         }
         return changed;

@@ -34,9 +34,7 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
     public async Task<List<(long Id, string CallId, bool Reowned)>> ClaimAsync(string action, int limit, Guid lease, TimeSpan ttl, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
-            "WITH picked AS (SELECT c.id, c.lease_owner FROM call_actions c " +
-            $"  WHERE c.state = '{ActionState.Pending}' AND c.action = $1 AND c.next_attempt_at <= now() AND {ActionState.Unowned} " +
-            $"    AND NOT EXISTS (SELECT 1 FROM call_actions o WHERE o.call_id = c.call_id AND o.action = c.action AND o.state = '{ActionState.Pending}' AND o.id < c.id) " +
+            $"WITH picked AS (SELECT c.id, c.lease_owner FROM call_actions c WHERE {ClaimableSql("$1")} " +
             "  ORDER BY c.next_attempt_at, c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) " +
             "UPDATE call_actions a SET lease_owner = $3, lease_until = now() + make_interval(secs => $4) FROM picked " +
             "WHERE a.id = picked.id RETURNING a.id, a.call_id, picked.lease_owner IS NOT NULL");
@@ -52,6 +50,14 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         }
         return claimed;
     }
+
+    /// <summary>
+    /// What a batch may claim, as a condition on <c>call_actions c</c>: pending rows of the action named by the SQL
+    /// parameter <paramref name="action"/> that are due, unowned, and the oldest pending one of their call and action.
+    /// </summary>
+    public static string ClaimableSql(string action) =>
+        $"c.state = '{ActionState.Pending}' AND c.action = {action} AND c.next_attempt_at <= now() AND {ActionState.Unowned} " +
+        $"AND NOT EXISTS (SELECT 1 FROM call_actions o WHERE o.call_id = c.call_id AND o.action = c.action AND o.state = '{ActionState.Pending}' AND o.id < c.id)";
 
     /// <summary>
     /// The batch's rows still its own (lease live), with the job now running them recorded (the dashboard link) and
@@ -77,20 +83,30 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         return rows.OrderBy(a => a.Id).ToList();
     }
 
-    /// <summary>Fixes the bodies of first attempts before anything is sent: a crash after a send cannot change what a retry sends.</summary>
-    public async Task SnapshotAsync(Guid lease, IReadOnlyList<(long Id, byte[] Payload)> bodies, CancellationToken ct)
+    /// <summary>
+    /// Fixes the bodies of first attempts before anything is sent: a crash after a send cannot change what a retry
+    /// sends. Returns the body each row now holds, for the rows this batch still owns: a body stored first by another
+    /// owner wins, and a row lost meanwhile is not this batch's to send at all.
+    /// </summary>
+    public async Task<Dictionary<long, byte[]>> SnapshotAsync(Guid lease, IReadOnlyList<(long Id, byte[] Payload)> bodies, CancellationToken ct)
     {
+        var stored = new Dictionary<long, byte[]>(bodies.Count);
         if (bodies.Count == 0)
         {
-            return;
+            return stored;
         }
         await using var command = dataSource.CreateCommand(
-            "UPDATE call_actions a SET payload = v.payload FROM unnest($1::bigint[], $2::bytea[]) AS v(id, payload) " +
-            "WHERE a.id = v.id AND a.lease_owner = $3 AND a.payload IS NULL");
+            "UPDATE call_actions a SET payload = coalesce(a.payload, v.payload) FROM unnest($1::bigint[], $2::bytea[]) AS v(id, payload) " +
+            $"WHERE a.id = v.id AND a.lease_owner = $3 AND a.lease_until > now() AND a.state = '{ActionState.Pending}' RETURNING a.id, a.payload");
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = bodies.Select(b => b.Id).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = bodies.Select(b => b.Payload).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
-        await command.ExecuteNonQueryAsync(ct);
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            stored[reader.GetInt64(0)] = (byte[])reader[1];
+        }
+        return stored;
     }
 
     /// <summary>Renews the batch's lease; returns the rows it still owns (a row re-owned meanwhile is no longer this batch's to send).</summary>

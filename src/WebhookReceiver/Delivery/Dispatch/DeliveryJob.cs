@@ -82,16 +82,18 @@ internal sealed class DeliveryJob(
         {
             try
             {
-                var body = Payloads.Build(action.Action, action.CallId, action.EventId, calls.GetValueOrDefault(action.CallId), clock.GetUtcNow());
-                bodies[action.Id] = body;
-                built.Add((action.Id, body));
+                built.Add((action.Id, Payloads.Build(action.Action, action.CallId, action.EventId, calls.GetValueOrDefault(action.CallId), clock.GetUtcNow())));
             }
             catch (Exception ex)
             {
                 poisoned.Add((action, ActionOutcome.Internal($"request body could not be built: {ex.Message}")));
             }
         }
-        await ledger.SnapshotAsync(lease, built, ct);
+        // What is stored is what is sent (another owner's body, if it stored one first); a row lost meanwhile is not sent.
+        foreach (var (id, body) in await ledger.SnapshotAsync(lease, built, ct))
+        {
+            bodies[id] = body;
+        }
         return (bodies, poisoned);
     }
 
@@ -122,7 +124,12 @@ internal sealed class DeliveryJob(
             {
                 break;
             }
-            var permit = await gate.TakePermitsAsync(run.Destination, Math.Min(lanes, queue.Count), ct);
+            var want = Math.Min(lanes, queue.Count);
+            // Without a rate there are no tokens to take: the only question is whether the destination is still open to
+            // sends, and asking it every 100 ms (not every wave) is soon enough for a pause or a breaker.
+            var permit = run.Destination.Options.RatePerSecond <= 0 && !run.GateCheckDue()
+                ? new Permit(want, false, TimeSpan.Zero)
+                : await gate.TakePermitsAsync(run.Destination, want, ct);
             if (permit.Blocked)
             {
                 logger.LogInformation("{Destination} closed to sends (paused, breaker open or held): {Count} actions handed back unsent",
@@ -243,6 +250,20 @@ internal sealed class DeliveryJob(
         }
 
         public bool StillOwned(long id) => _owned is null || _owned.Contains(id);
+
+        private long _gateCheckedAt;
+
+        /// <summary>True on the first call and then once 100 ms have passed since the last true.</summary>
+        public bool GateCheckDue()
+        {
+            var now = clock.GetTimestamp();
+            if (_gateCheckedAt != 0 && clock.GetElapsedTime(_gateCheckedAt, now) < TimeSpan.FromMilliseconds(100))
+            {
+                return false;
+            }
+            _gateCheckedAt = now;
+            return true;
+        }
 
         /// <summary>Renews the lease (rows and lanes) once a third of it has passed; false when the batch owns nothing any more.</summary>
         public async Task<bool> KeepLeaseAsync(ActionLedger ledger, DestinationGate gate, CancellationToken ct)

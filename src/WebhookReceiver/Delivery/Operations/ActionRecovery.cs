@@ -55,7 +55,7 @@ internal sealed class ActionRecovery(NpgsqlDataSource dataSource, WorkSignal wor
 
     private static string CancelSet =>
         $"state = '{ActionState.Failed}', last_error_kind = '{ActionErrorKind.Canceled}', last_error = 'Cancelled by ' || $1, " +
-        "requested_by = $1, updated_at = now()";
+        "lease_owner = NULL, lease_until = NULL, requested_by = $1, updated_at = now()";
 
     /// <summary>Retries every failed or skipped action matching the filter, in chunks, until none is left. Returns how many.</summary>
     public Task<int> RetryAllAsync(ActionFilter filter, string requestedBy, CancellationToken ct) =>
