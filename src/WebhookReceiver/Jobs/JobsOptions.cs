@@ -49,11 +49,12 @@ internal sealed class JobsOptions : IValidatableObject
     public int DispatchBatchSize { get; set; } = 500;
 
     /// <summary>
-    /// Due actions (first attempts and retries alike) one Hangfire job attempts: Hangfire's own bookkeeping per job
-    /// costs more than a 5 ms CRM call, so batching is what lets the drain outrun one-job-per-action.
+    /// Due actions (first attempts and retries alike) one Hangfire job attempts. Hangfire's bookkeeping per job is the
+    /// largest cost of the drain: a drain-only run here spent 1.3 ms of CPU per action with 64 per job and 0.7 ms with
+    /// 256 (1 034 vs 1 840 actions/s). Under light load a batch holds just what is due.
     /// </summary>
-    [Range(1, 500)]
-    public int ActionsPerJob { get; set; } = 64;
+    [Range(1, 2000)]
+    public int ActionsPerJob { get; set; } = 256;
 
     /// <summary>
     /// Request lanes one batch takes from its destination's MaxConcurrency (it sends that many at once, one call's

@@ -199,19 +199,26 @@ internal sealed class DeliveryJob(
         }
     }
 
-    /// <summary>The job's result on its dashboard page: one line per action.</summary>
+    /// <summary>
+    /// The job's result on its dashboard page: the successes on one line (action id and call), then one line for every
+    /// other action with how it ended — a batch of hundreds stays readable, and small in Hangfire's state table.
+    /// </summary>
     private static string Report(List<ActionResult> results, HashSet<long> recorded)
     {
+        var succeeded = results.Where(r => recorded.Contains(r.Action.Id) && r.Settlement?.State == ActionState.Succeeded).ToList();
         var text = new StringBuilder();
-        text.Append(results.Count(r => r.Settlement?.State == ActionState.Succeeded)).Append(" of ").Append(results.Count).AppendLine(" succeeded");
-        foreach (var r in results)
+        text.Append(succeeded.Count).Append(" of ").Append(results.Count).AppendLine(" succeeded");
+        if (succeeded.Count > 0)
+        {
+            text.Append("succeeded: ").AppendJoin(", ", succeeded.Select(r => $"action {r.Action.Id} call {r.Action.CallId}")).AppendLine();
+        }
+        foreach (var r in results.Except(succeeded))
         {
             text.Append("action ").Append(r.Action.Id).Append(' ').Append(r.Action.Action).Append(" call ").Append(r.Action.CallId).Append(": ");
             text.Append((r, recorded.Contains(r.Action.Id)) switch
             {
                 (_, false) => "taken over by another batch meanwhile (lease ran out): not recorded here",
                 ({ Sent: false }, _) => "not sent (destination closed to sends, or no free lane): waits as pending",
-                ({ Settlement.State: ActionState.Succeeded }, _) => $"succeeded (HTTP {r.Outcome!.HttpStatus})",
                 ({ Settlement.State: ActionState.Pending }, _) => $"retry in {r.Settlement!.RetryIn!.Value.TotalSeconds:0} s after {r.Outcome!.Error}",
                 ({ Settlement.Exhausted: true }, _) => $"failed, retries used up: {r.Outcome!.Error}",
                 _ => $"failed: {r.Outcome!.Error}",
