@@ -71,13 +71,13 @@ internal sealed class JobsOptions : IValidatableObject
     public int BatchWindowMilliseconds { get; set; } = 25;
 
     /// <summary>
-    /// While this process stores more events per second than this, the dispatcher hands out nothing: the 2xx of a
-    /// burst comes first, its work is safe in the outbox and drains right after. 0 = never give way.
+    /// While this process stores more events per second than this, the dispatcher hands out only work that has waited
+    /// MaxYieldSeconds: the 2xx of a burst comes first, its work is safe in the outbox and drains right after. 0 = never give way.
     /// </summary>
     [Range(0, 1_000_000)]
     public int YieldToIngestAbove { get; set; } = 500;
 
-    /// <summary>Giving way to ingest stops once the oldest waiting work is this old: sustained load must not starve the work.</summary>
+    /// <summary>How far behind the work runs while ingest is busy: sustained load never starves the work, it runs this much late.</summary>
     [Range(1, 3600)]
     public int MaxYieldSeconds { get; set; } = 30;
 

@@ -16,7 +16,7 @@ public sealed class AlertTests
     public async Task The_breaker_opening_posts_one_alert_though_it_opens_again_and_closing_posts_one()
     {
         await using var alerts = await StartAlertStubAsync();
-        await using var host = await DestinationTests.StartAsync(null, new Dictionary<string, string?>
+        await using var host = await Hosts.StartAsync(null, new Dictionary<string, string?>
         {
             ["Alerts:WebhookUrl"] = alerts.BaseUrl + "/alerts",
             ["Crm:Breaker:FailuresToOpen"] = "1",
@@ -45,8 +45,8 @@ public sealed class AlertTests
     {
         await using var alerts = await StartAlertStubAsync();
         var settings = new Dictionary<string, string?> { ["Alerts:WebhookUrl"] = alerts.BaseUrl + "/alerts" };
-        await using var first = await DestinationTests.StartAsync(null, settings);
-        await using var second = await DestinationTests.StartAsync(first.ConnectionString, settings);
+        await using var first = await Hosts.StartAsync(null, settings);
+        await using var second = await Hosts.StartAsync(first.ConnectionString, settings);
 
         await ChangeAsync(first, "pause");
         // Sent beside the answer (the operator's request never waits on a slow chat webhook).
@@ -76,7 +76,7 @@ public sealed class AlertTests
     public async Task Actions_running_out_of_retries_post_one_exhausted_alert()
     {
         await using var alerts = await StartAlertStubAsync();
-        await using var host = await DestinationTests.StartAsync(null, new Dictionary<string, string?>
+        await using var host = await Hosts.StartAsync(null, new Dictionary<string, string?>
         {
             ["Alerts:WebhookUrl"] = alerts.BaseUrl + "/alerts",
             // One retry of 1 s: each action fails for good at its second attempt.

@@ -1,5 +1,6 @@
 using System.Net;
 using WebhookReceiver.IntegrationTests.Infrastructure;
+using static WebhookReceiver.IntegrationTests.Infrastructure.Hosts;
 
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
@@ -189,25 +190,5 @@ public sealed class BatchTests
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
         return calls;
-    }
-
-    private static async Task<CustomReceiverFactory> StartAsync(string database, Dictionary<string, string?> settings)
-    {
-        var factory = new CustomReceiverFactory(database, settings);
-        await factory.InitializeAsync();
-        return factory;
-    }
-
-    private static async Task WithDatabaseAsync(string name, Func<string, Task> test)
-    {
-        var database = await PostgresServer.CreateDatabaseAsync(name);
-        try
-        {
-            await test(database);
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(database);
-        }
     }
 }

@@ -4,6 +4,7 @@ using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Options;
 using WebhookReceiver.IntegrationTests.Infrastructure;
+using static WebhookReceiver.IntegrationTests.Infrastructure.Hosts;
 using WebhookReceiver.Jobs;
 
 namespace WebhookReceiver.IntegrationTests.Delivery;
@@ -358,26 +359,6 @@ public sealed class DestinationTests
             await PostEventAsync(api, MiniVoiceEvents.Event(callId, "call.completed", "completed", T0));
         }
         return calls;
-    }
-
-    internal static async Task<CustomReceiverFactory> StartAsync(string? database, Dictionary<string, string?> settings)
-    {
-        var factory = new CustomReceiverFactory(database, settings);
-        await factory.InitializeAsync();
-        return factory;
-    }
-
-    internal static async Task WithDatabaseAsync(string name, Func<string, Task> test)
-    {
-        var database = await PostgresServer.CreateDatabaseAsync(name);
-        try
-        {
-            await test(database);
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(database);
-        }
     }
 }
 

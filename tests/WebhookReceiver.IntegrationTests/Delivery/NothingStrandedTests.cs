@@ -7,6 +7,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
 using WebhookReceiver.Delivery;
 using WebhookReceiver.IntegrationTests.Infrastructure;
+using static WebhookReceiver.IntegrationTests.Infrastructure.Hosts;
 
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
@@ -187,7 +188,7 @@ public sealed class NothingStrandedTests
                 // A batch claimed as the dispatcher does, whose job sits in a queue no worker reads.
                 var lease = Guid.NewGuid();
                 var claimed = await api.Services.GetRequiredService<ActionLedger>()
-                    .ClaimAsync(ActionNames.CrmSync, 64, lease, Recovery, CancellationToken.None);
+                    .ClaimAsync(ActionNames.CrmSync, 64, lease, Recovery, TimeSpan.Zero, CancellationToken.None);
                 Assert.Equal(3, claimed.Count);
                 var ids = claimed.Select(c => c.Id).ToArray();
                 jobId = api.Services.GetRequiredService<IBackgroundJobClient>().Create(
@@ -316,25 +317,5 @@ public sealed class NothingStrandedTests
             all[key] = value;
         }
         return all;
-    }
-
-    private static async Task<CustomReceiverFactory> StartAsync(string? database, Dictionary<string, string?> settings)
-    {
-        var factory = new CustomReceiverFactory(database, settings);
-        await factory.InitializeAsync();
-        return factory;
-    }
-
-    private static async Task WithDatabaseAsync(string name, Func<string, Task> test)
-    {
-        var database = await PostgresServer.CreateDatabaseAsync(name);
-        try
-        {
-            await test(database);
-        }
-        finally
-        {
-            await PostgresServer.DropDatabaseAsync(database);
-        }
     }
 }

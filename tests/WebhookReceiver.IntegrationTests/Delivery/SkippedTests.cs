@@ -14,10 +14,10 @@ public sealed class SkippedTests
     [Fact]
     public async Task Without_a_ticket_system_a_busy_calls_ticket_is_skipped_and_once_configured_the_bulk_retry_sends_it_once()
     {
-        await DestinationTests.WithDatabaseAsync("wr_skipped", async database =>
+        await Hosts.WithDatabaseAsync("wr_skipped", async database =>
         {
             var callId = MiniVoiceEvents.NewCallId();
-            await using (var unconfigured = await DestinationTests.StartAsync(database, new Dictionary<string, string?> { ["Tickets:BaseUrl"] = "" }))
+            await using (var unconfigured = await Hosts.StartAsync(database, new Dictionary<string, string?> { ["Tickets:BaseUrl"] = "" }))
             {
                 await DestinationTests.PostEventAsync(unconfigured, MiniVoiceEvents.Event(callId, "call.busy", "busy", T0));
 
@@ -43,7 +43,7 @@ public sealed class SkippedTests
             }
 
             // The same service restarted with a ticket system.
-            await using var configured = await DestinationTests.StartAsync(database, new Dictionary<string, string?>());
+            await using var configured = await Hosts.StartAsync(database, new Dictionary<string, string?>());
             Assert.True((await DestinationApi.GetAsync(configured, "tickets")).GetProperty("configured").GetBoolean());
             using var retry = await DestinationApi.PostAsync(configured, "/actions/retry", new { action = "ticket.create", error_kind = "not_configured" });
 

@@ -27,14 +27,17 @@ internal sealed record ActionResult(LeasedAction Action, ActionOutcome? Outcome,
 internal sealed class ActionLedger(NpgsqlDataSource dataSource)
 {
     /// <summary>
-    /// Claims the oldest due, unowned pending actions of one action type for a new batch. Per call and action, only
+    /// Claims the oldest due (at least <paramref name="lag"/> ago: the dispatcher giving way to ingest), unowned pending
+    /// actions of one action type for a new batch. Per call and action, only
     /// the oldest pending one is claimable: a call's CRM updates go out one at a time and in order, whichever process
     /// runs them. Returns each with whether a lease had run out on it (re-owned work).
     /// </summary>
-    public async Task<List<(long Id, string CallId, bool Reowned)>> ClaimAsync(string action, int limit, Guid lease, TimeSpan ttl, CancellationToken ct)
+    public async Task<List<(long Id, string CallId, bool Reowned)>> ClaimAsync(string action, int limit, Guid lease, TimeSpan ttl,
+        TimeSpan lag, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
             $"WITH picked AS (SELECT c.id, c.lease_owner FROM call_actions c WHERE {ClaimableSql("$1")} " +
+            "  AND c.next_attempt_at <= now() - make_interval(secs => $5) " +
             "  ORDER BY c.next_attempt_at, c.id LIMIT $2 FOR UPDATE OF c SKIP LOCKED) " +
             "UPDATE call_actions a SET lease_owner = $3, lease_until = now() + make_interval(secs => $4) FROM picked " +
             "WHERE a.id = picked.id RETURNING a.id, a.call_id, picked.lease_owner IS NOT NULL");
@@ -42,6 +45,7 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
         command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = ttl.TotalSeconds });
+        command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = lag.TotalSeconds });
         var claimed = new List<(long, string, bool)>(limit);
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -175,17 +179,5 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"{action}: its destination has no BaseUrl (integration off)" });
         return await command.ExecuteNonQueryAsync(ct);
-    }
-
-    /// <summary>Seconds the oldest due, unowned action of these types has waited (0: none).</summary>
-    public async Task<double> OldestDueWaitSecondsAsync(IReadOnlyList<string> actions, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand(
-            "SELECT coalesce(max(w), 0)::float8 FROM unnest($1::text[]) AS t(action), LATERAL (" +
-            "  SELECT extract(epoch FROM now() - c.next_attempt_at) AS w FROM call_actions c " +
-            $"  WHERE c.state = '{ActionState.Pending}' AND c.action = t.action AND c.next_attempt_at <= now() AND {ActionState.Unowned} " +
-            "  ORDER BY c.next_attempt_at LIMIT 1) oldest");
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = [.. actions] });
-        return await command.ExecuteScalarAsync(ct) is double seconds ? seconds : 0;
     }
 }

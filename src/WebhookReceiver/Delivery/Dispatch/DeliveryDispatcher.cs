@@ -37,15 +37,9 @@ internal sealed class DeliveryDispatcher(
                     }
                     ready = true;
                 }
-                var yielding = await ShouldYieldAsync(o, storedDuringWait, stoppingToken);
+                var lag = await LagAsync(o, storedDuringWait, stoppingToken);
                 storedDuringWait = false;
-                if (yielding)
-                {
-                    // Nothing handed out while the burst lasts: its requests get the CPU, its work is safe in the table.
-                    await Task.Delay(poll, stoppingToken);
-                    continue;
-                }
-                var (claimed, full) = await DispatchRoundAsync(o, stoppingToken);
+                var (claimed, full) = await DispatchRoundAsync(o, lag, stoppingToken);
                 partial = claimed > 0 && !full;
                 if (full)
                 {
@@ -69,8 +63,11 @@ internal sealed class DeliveryDispatcher(
         }
     }
 
-    /// <summary>One pass over the destinations. Returns actions claimed, and whether a claim came back full (more is due).</summary>
-    private async Task<(int Claimed, bool Full)> DispatchRoundAsync(JobsOptions o, CancellationToken ct)
+    /// <summary>
+    /// One pass over the destinations, handing out work due at least <paramref name="lag"/> ago. Returns actions
+    /// claimed, and whether a claim came back full (more is due).
+    /// </summary>
+    private async Task<(int Claimed, bool Full)> DispatchRoundAsync(JobsOptions o, TimeSpan lag, CancellationToken ct)
     {
         var total = 0;
         var full = false;
@@ -100,7 +97,7 @@ internal sealed class DeliveryDispatcher(
             for (var claimedHere = 0; claimedHere < o.DispatchBatchSize;)
             {
                 var lease = Guid.NewGuid();
-                var claimed = await ledger.ClaimAsync(d.Action, limit, lease, o.Lease, ct);
+                var claimed = await ledger.ClaimAsync(d.Action, limit, lease, o.Lease, lag, ct);
                 if (claimed.Count == 0)
                 {
                     break;
@@ -142,24 +139,25 @@ internal sealed class DeliveryDispatcher(
     private double _lastRate;
 
     /// <summary>
-    /// Gives way while this process stores more than Jobs:YieldToIngestAbove events/s and the oldest due work has
-    /// waited less than Jobs:MaxYieldSeconds (sustained load must not starve the work). After this process stored
-    /// events during a wait, the rate is measured over a fresh window first: a sample reaching back into the quiet
-    /// moment before a burst reads as no load.
+    /// How far behind the work runs: not at all, unless this process stores more than Jobs:YieldToIngestAbove events/s;
+    /// then only work due Jobs:MaxYieldSeconds ago is handed out. A burst's requests keep the CPU (its work is safe
+    /// in the table and drains right after), and under sustained load the work runs MaxYieldSeconds behind, at the
+    /// ingest's pace, its backlog flat instead of growing and draining in waves. After this process stored events
+    /// during a wait, the rate is measured over a fresh window first: a sample reaching back into the quiet moment
+    /// before a burst reads as no load.
     /// </summary>
-    private async Task<bool> ShouldYieldAsync(JobsOptions o, bool storedDuringWait, CancellationToken ct)
+    private async Task<TimeSpan> LagAsync(JobsOptions o, bool storedDuringWait, CancellationToken ct)
     {
         if (o.YieldToIngestAbove <= 0)
         {
-            return false;
+            return TimeSpan.Zero;
         }
         if (storedDuringWait)
         {
             (_lastStored, _lastSampleTicks) = (signal.StoredEvents, Environment.TickCount64);
             await Task.Delay(RateWindowMilliseconds, ct);
         }
-        return IngestRate() >= o.YieldToIngestAbove
-               && await ledger.OldestDueWaitSecondsAsync(ActionNames.All, ct) < o.MaxYieldSeconds;
+        return IngestRate() >= o.YieldToIngestAbove ? TimeSpan.FromSeconds(o.MaxYieldSeconds) : TimeSpan.Zero;
     }
 
     /// <summary>Events per second this process stored, over at least RateWindowMilliseconds (shorter samples are noise).</summary>
