@@ -711,7 +711,7 @@ if want outage; then
   kv "paced load" "$OU_RPS events/s (target $OUT_RATE, c=$OUT_CONNS, delay ${OU_DELAY} ms after calibration), $OU_EVENTS events stored"
   kv "webhooks during the outage" "p50 $OU_P50 ms, p99 $OU_P99 ms, non-2xx $OU_BAD"
   kv "Hangfire job rows (hangfire.job)" "before $OU_JOBS0, after $OU_JOBS1, growth $OU_JOBS_GROWTH"
-  kv "CRM requests during the outage" "$OU_CRM_REQS in ${OUT_SECONDS}s (breaker probes only: about one per 30 s open, ~$(( OUT_SECONDS / 30 + 1 ))); ticket requests $OU_TICKET_REQS"
+  kv "CRM requests during the outage" "$OU_CRM_REQS in ${OUT_SECONDS}s (the failures that open the breaker, then one probe per open period: 30 s, doubling while they fail, so ~5 + 4 in 300 s at most); ticket requests $OU_TICKET_REQS"
   kv "backlog when the CRM came back" "$OU_BACKLOG actions pending"
   kv "drain" "$OU_DRAIN s until none pending (drained: $OU_DRAINED): $OU_DRAIN_RATE actions/s; first to last success $OU_STEADY_RATE/s (target ~$OUT_CRM_RATE)"
   kv "actions" "total $OU_TOTAL, succeeded $OU_OK, failed $OU_FAILED, skipped $OU_SKIPPED, pending $OU_PENDING"
