@@ -57,8 +57,6 @@ internal static class ActionState
     /// <summary>Its destination is not configured: nothing was sent; the bulk retry sends it once configured.</summary>
     public const string Skipped = "skipped";
 
-    public static readonly IReadOnlyList<string> All = [Pending, Succeeded, Failed, Skipped];
-
     /// <summary>
     /// "Failing": failed for good, or waiting for a retry after a failed attempt. GET /actions/failures reads it and
     /// the partial index ix_call_actions_failing is built on it (one text for both).

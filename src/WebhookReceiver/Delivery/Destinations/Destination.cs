@@ -25,8 +25,6 @@ internal sealed class DestinationCatalog(IOptions<CrmOptions> crm, IOptions<Tick
     ];
 
     public Destination? Named(string name) => All.FirstOrDefault(d => d.Name == name);
-
-    public Destination? ForAction(string action) => All.FirstOrDefault(d => d.Action == action);
 }
 
 /// <summary>The actions there are.</summary>

@@ -23,7 +23,11 @@ internal sealed class ActionRecovery(NpgsqlDataSource dataSource, WorkSignal wor
     private const string Retryable =
         $"(state IN ('{ActionState.Failed}', '{ActionState.Skipped}') OR (state = '{ActionState.Pending}' AND {ActionState.Unowned}))";
 
-    private const string Cancelable = $"state = '{ActionState.Pending}' AND {ActionState.Unowned}";
+    /// <summary>What a cancel (one or bulk) applies to: pending and not being sent right now.</summary>
+    public const string Cancelable = $"state = '{ActionState.Pending}' AND {ActionState.Unowned}";
+
+    /// <summary>What a bulk retry applies to: failed for good, or skipped while the destination was off.</summary>
+    public const string BulkRetryable = $"state IN ('{ActionState.Failed}', '{ActionState.Skipped}')";
 
     private const string RetrySet =
         $"state = '{ActionState.Pending}', next_attempt_at = now(), retry_from = attempts, lease_owner = NULL, lease_until = NULL, " +
@@ -59,7 +63,7 @@ internal sealed class ActionRecovery(NpgsqlDataSource dataSource, WorkSignal wor
 
     /// <summary>Retries every failed or skipped action matching the filter, in chunks, until none is left. Returns how many.</summary>
     public Task<int> RetryAllAsync(ActionFilter filter, string requestedBy, CancellationToken ct) =>
-        InChunksAsync($"state IN ('{ActionState.Failed}', '{ActionState.Skipped}')", RetrySet, filter, requestedBy, "retried", ct);
+        InChunksAsync(BulkRetryable, RetrySet, filter, requestedBy, "retried", ct);
 
     /// <summary>Cancels every pending action matching the filter that is not being sent right now. Returns how many.</summary>
     public Task<int> CancelAllAsync(ActionFilter filter, string requestedBy, CancellationToken ct) =>

@@ -36,9 +36,6 @@ internal static class ActionsApi
         return app;
     }
 
-    private const string BulkRetryable = $"state IN ('{ActionState.Failed}', '{ActionState.Skipped}')";
-    private const string BulkCancelable = $"state = '{ActionState.Pending}' AND {ActionState.Unowned}";
-
     internal sealed record ActionAnswer(long ActionId, string Status, string Detail);
 
     internal sealed record BulkAnswer(string Operation, string JobId, long MatchingNow, string Dashboard, ActionFilter Filter);
@@ -79,7 +76,7 @@ internal static class ActionsApi
         }
         var requestedBy = OperatorAccess.Name(http);
         await using var count = db.CreateCommand(
-            $"SELECT count(*) FROM call_actions WHERE {(operation == BulkActionJob.Retry ? BulkRetryable : BulkCancelable)} AND {ActionFilter.Sql(1)}");
+            $"SELECT count(*) FROM call_actions WHERE {(operation == BulkActionJob.Retry ? ActionRecovery.BulkRetryable : ActionRecovery.Cancelable)} AND {ActionFilter.Sql(1)}");
         filter.AddParameters(count);
         var matching = (long)(await count.ExecuteScalarAsync(ct))!;
         var jobId = jobs.Enqueue<BulkActionJob>(j => j.RunAsync(operation, filter, requestedBy, CancellationToken.None));
