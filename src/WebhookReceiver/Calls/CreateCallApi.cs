@@ -58,7 +58,9 @@ internal static class CreateCallApi
         }
 
         var asked = new CreateCallRequest(body.From!, body.To!, body.Record ?? false);
-        switch (await miniVoice.CreateCallAsync(asked, cancellationToken))
+        // From here on our caller leaving changes nothing: MiniVoice may already be ringing someone, so its answer is
+        // awaited (bounded by MiniVoice:TimeoutSeconds) and stored, or a placed call would have no record.
+        switch (await miniVoice.CreateCallAsync(asked))
         {
             case CreateCallResult.Created created:
                 diagnostics.Set("CallId", created.Call.Id);

@@ -27,7 +27,11 @@ internal sealed class MiniVoiceClient(HttpClient http, IOptions<MiniVoiceOptions
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
-    public async Task<CreateCallResult> CreateCallAsync(CreateCallRequest call, CancellationToken cancellationToken)
+    /// <summary>
+    /// Not cancellable by the caller on purpose: once asked, MiniVoice may place the call, and the answer is the only
+    /// way to learn its ID. Only <see cref="MiniVoiceOptions.TimeoutSeconds"/> ends the wait.
+    /// </summary>
+    public async Task<CreateCallResult> CreateCallAsync(CreateCallRequest call)
     {
         var o = options.Value;
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(o.BaseUrl!.TrimEnd('/') + "/"), "v1/calls"))
@@ -35,8 +39,7 @@ internal sealed class MiniVoiceClient(HttpClient http, IOptions<MiniVoiceOptions
             Content = System.Net.Http.Json.JsonContent.Create(call, options: Json),
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", o.ApiKey);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        timeout.CancelAfter(TimeSpan.FromSeconds(o.TimeoutSeconds));
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(o.TimeoutSeconds));
         try
         {
             using var response = await http.SendAsync(request, timeout.Token);
@@ -50,8 +53,9 @@ internal sealed class MiniVoiceClient(HttpClient http, IOptions<MiniVoiceOptions
             logger.LogWarning("MiniVoice refused POST /v1/calls with HTTP {Status}: {Body}", (int)response.StatusCode, body);
             return new CreateCallResult.Refused((int)response.StatusCode, error?.Code, error?.Message);
         }
-        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        catch (OperationCanceledException)
         {
+            // Nothing else cancels this request: our timeout (or HttpClient's own) ran out.
             logger.LogWarning("MiniVoice did not answer POST /v1/calls within {Timeout} s", o.TimeoutSeconds);
             return new CreateCallResult.TimedOut();
         }

@@ -1,6 +1,10 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
 using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Calls;
@@ -178,7 +182,7 @@ public sealed class CreateCallTests(ReceiverFactory app)
         return await client.PostAsJsonAsync(new Uri("/calls", UriKind.Relative), body);
     }
 
-    private static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
+    internal static string Fixture(string name) => File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", name));
 }
 
 public sealed class UnreachableMiniVoiceTests
@@ -207,5 +211,90 @@ public sealed class UnreachableMiniVoiceTests
         {
             await ((IAsyncLifetime)app).DisposeAsync();
         }
+    }
+}
+
+/// <summary>An operator's client that leaves while MiniVoice is still answering POST /calls.</summary>
+public sealed class AbandonedCreateCallTests
+{
+    [Fact]
+    public async Task A_call_minivoice_placed_is_stored_even_when_the_operators_client_left_before_the_answer()
+    {
+        await using var app = new ClientWatchingFactory();
+        await app.InitializeAsync();
+        var callId = MiniVoiceEvents.NewCallId();
+        var answer = JsonNode.Parse(CreateCallTests.Fixture("create-call.response.json"))!;
+        answer["id"] = callId;
+        var gate = new StubGate();
+        app.MiniVoice.ScriptNext(new StubReply(201, Body: answer.ToJsonString(), Gate: gate));
+        try
+        {
+            using var client = app.CreateClient();
+            using var leave = new CancellationTokenSource();
+            var post = client.PostAsJsonAsync(new Uri("/calls", UriKind.Relative),
+                new { from = "+15551230001", to = "+15551230002", record = false }, leave.Token);
+            await gate.Arrived.WaitAsync(TimeSpan.FromSeconds(30));
+
+            // The operator gives up (closes the connection) while MiniVoice is placing the call.
+            await leave.CancelAsync();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => post);
+            await app.ClientLeft.WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        finally
+        {
+            gate.Release();
+        }
+
+        await Eventually.WaitAsync(async () => await StatusOf(app, callId) == HttpStatusCode.OK, TimeSpan.FromSeconds(15),
+            $"GET /calls/{callId} to find the call MiniVoice placed");
+        var call = await app.GetJsonAsync($"/calls/{callId}");
+        Assert.Equal("dialing", call.GetProperty("status").GetString());
+        Assert.Single(app.MiniVoice.Requests);
+    }
+
+    private static async Task<HttpStatusCode> StatusOf(ReceiverFactory app, string callId)
+    {
+        using var client = app.CreateClient();
+        using var response = await client.GetAsync(new Uri($"/calls/{callId}", UriKind.Relative));
+        return response.StatusCode;
+    }
+
+    /// <summary>The app, telling the test when the server itself saw a POST /calls client leave (its RequestAborted).</summary>
+    private sealed class ClientWatchingFactory : ReceiverFactory
+    {
+        private readonly TaskCompletionSource _clientLeft = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public Task ClientLeft => _clientLeft.Task;
+
+        protected override void Configure(IDictionary<string, string?> settings)
+        {
+            settings["Role"] = "api";
+            // Far above the test's own steps: only the client leaving may end this request early.
+            settings["MiniVoice:TimeoutSeconds"] = "60";
+        }
+
+        protected override void ConfigureWebHost(IWebHostBuilder builder)
+        {
+            base.ConfigureWebHost(builder);
+            builder.ConfigureServices(services => services.AddSingleton<IStartupFilter>(new AbortWatcher(_clientLeft)));
+        }
+    }
+
+    private sealed class AbortWatcher(TaskCompletionSource clientLeft) : IStartupFilter
+    {
+        public Action<IApplicationBuilder> Configure(Action<IApplicationBuilder> next) => app =>
+        {
+            app.Use(async (context, inner) =>
+            {
+                if (!HttpMethods.IsPost(context.Request.Method) || context.Request.Path != "/calls")
+                {
+                    await inner(context);
+                    return;
+                }
+                using var watch = context.RequestAborted.Register(() => clientLeft.TrySetResult());
+                await inner(context);
+            });
+            next(app);
+        };
     }
 }

@@ -12,9 +12,28 @@ namespace WebhookReceiver.IntegrationTests.Infrastructure;
 
 /// <summary>What the stub does with one request.</summary>
 public sealed record StubReply(
-    int Status = 200, TimeSpan? Delay = null, TimeSpan? RetryAfter = null, bool AbortAfterApplying = false, string? Body = null)
+    int Status = 200, TimeSpan? Delay = null, TimeSpan? RetryAfter = null, bool AbortAfterApplying = false, string? Body = null,
+    StubGate? Gate = null)
 {
     public static StubReply Ok => new();
+}
+
+/// <summary>Holds a reply until the test releases it, and tells the test when the request has arrived.</summary>
+public sealed class StubGate
+{
+    private readonly TaskCompletionSource _arrived = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _released = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public Task Arrived => _arrived.Task;
+
+    public void Release() => _released.TrySetResult();
+
+    /// <summary>Not cancelled by the caller leaving: the reply is still sent (or attempted) when the test says so.</summary>
+    internal Task ArriveAndWaitAsync()
+    {
+        _arrived.TrySetResult();
+        return _released.Task;
+    }
 }
 
 public sealed record StubRequest(
@@ -67,6 +86,10 @@ public sealed class IntegrationStub : IAsyncDisposable
         var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
         var callId = body.TryGetProperty("call_id", out var id) ? id.GetString() : null;
         var reply = _scripts.TryGetValue(callId ?? AnyCall, out var queue) && queue.TryDequeue(out var next) ? next : StubReply.Ok;
+        if (reply.Gate is { } gate)
+        {
+            await gate.ArriveAndWaitAsync();
+        }
         if (reply.Delay is { } delay)
         {
             try
