@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the service locally with zero setup. Args after the script go to the app.
 # Anything already set in the environment wins; otherwise:
-#   - PostgreSQL: a local server kept in .local/pg (reused across runs, data persists)
+#   - PostgreSQL: a local server (reused across runs, data persists) in .local/pg, or for root in a checkout the
+#     postgres user cannot reach (e.g. under /root) in /var/lib/webhookreceiver/<hash>/pg (scripts/local-db.sh)
 #   - auth: a signing secret generated once into .local/signing-secret (stable across runs)
 set -euo pipefail
 
@@ -10,11 +11,11 @@ export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 cd "$REPO"
 mkdir -p .local
 
+db_line=''   # the banner says where run.sh's own server keeps its files
 if [[ -z ${ConnectionStrings__Postgres:-} ]]; then
-  # root: the postgres OS user runs the server and must traverse .local (umask may make it 0700).
-  chmod 755 .local
-  ConnectionStrings__Postgres=$(bash scripts/pg-local.sh start "$REPO/.local/pg" | tail -n1)
+  ConnectionStrings__Postgres=$(bash scripts/local-db.sh start | tail -n1)
   export ConnectionStrings__Postgres
+  db_line=$'\n'" Database files: $(bash scripts/local-db.sh dir) (stop the server: scripts/local-db.sh stop)"
 fi
 
 secret=${Webhooks__SigningSecrets__0:-}
@@ -35,7 +36,7 @@ cat <<EOF
 ----------------------------------------------------------------
  Webhook URL:    $base/webhooks/minivoice
  Signing secret: ${secret:-(not used: basic auth configured)}
- PostgreSQL:     $(sed -E "s/(Password=)[^;]*/\1***/I" <<<"$ConnectionStrings__Postgres")
+ PostgreSQL:     $(sed -E "s/(Password=)[^;]*/\1***/I" <<<"$ConnectionStrings__Postgres")$db_line
  Try:  scripts/sign.sh --secret "${secret:-whsec_...}" --send $base/webhooks/minivoice \\
          tests/WebhookReceiver.IntegrationTests/Fixtures/webhook.call-completed.json
 ----------------------------------------------------------------

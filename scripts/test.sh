@@ -36,7 +36,9 @@ elif timeout 5 docker info >/dev/null 2>&1; then
   echo "test.sh: Docker engine found, tests will use Testcontainers" >&2
 else
   echo "test.sh: no Docker engine, starting a throwaway PostgreSQL" >&2
-  PGDIR=$(mktemp -d)
+  # As root the server runs as postgres, which must reach it: /tmp then, not a $TMPDIR that may sit under /root.
+  tmp_parent=${TMPDIR:-/tmp}; (( EUID != 0 )) || tmp_parent=/tmp
+  PGDIR=$(mktemp -d -p "$tmp_parent")
   chmod 755 "$PGDIR"   # mktemp makes it 0700; the postgres OS user must traverse it
   trap 'bash "$REPO/scripts/pg-local.sh" stop "$PGDIR/pg" >/dev/null 2>&1 || true; rm -rf "$PGDIR"' EXIT
   # A signal during startup must not abandon pg-local.sh half way (orphan server): note it, act after.
