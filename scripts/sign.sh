@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Thin wrapper over the service's own signing tool (src/WebhookReceiver/Tooling/SigningTool.cs), kept for the
-# older --send form. Prefer the tool itself:
+# older --send form. It builds the tool once (into .local/sign-tool/, or $WEBHOOKRECEIVER_SIGN_CACHE) and then
+# starts in well under a second, where `dotnet run` builds on every call. The tool itself:
 #   dotnet run --project src/WebhookReceiver -- sign --secret whsec_XXX [--id ID] [--timestamp UNIX] FILE
 #   dotnet run --project src/WebhookReceiver -- send --url URL (--secret whsec_XXX | --basic USER:PASS) [--id ID] FILE
 # usage: scripts/sign.sh --secret whsec_XXX [--id ID] [--timestamp UNIX] [--basic USER:PASS] [--send URL] FILE
@@ -14,5 +15,26 @@ while [[ $# -gt 0 ]]; do
     *) args+=("$1"); shift ;;
   esac
 done
-# dotnet run keeps the caller's working directory (RunWorkingDirectory), so FILE may be relative.
-exec dotnet run --project "$REPO/src/WebhookReceiver" -- "$command" "${args[@]}"
+
+# `dotnet run` would build on every call (~16 s). Build once per version of the sources into a cache instead and run
+# the dll from there: the key hashes every file the build reads, so an edit means one fresh build, never a stale tool.
+CACHE=${WEBHOOKRECEIVER_SIGN_CACHE:-$REPO/.local/sign-tool}
+key=$(cd "$REPO" && find src/WebhookReceiver Directory.Build.props Directory.Packages.props global.json appsettings.json \
+        -type f ! -path '*/bin/*' ! -path '*/obj/*' -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
+tool=$CACHE/$key
+if [[ ! -f $tool/WebhookReceiver.dll ]]; then
+  mkdir -p "$CACHE"
+  (
+    flock 9   # two first calls at once: one builds, the other waits and uses it
+    if [[ ! -f $tool/WebhookReceiver.dll ]]; then
+      echo "sign.sh: building the signing tool once into $tool" >&2
+      rm -rf "$tool.partial"
+      dotnet build "$REPO/src/WebhookReceiver" -c Release -o "$tool.partial" --nologo -v quiet >&2
+      # Older versions' builds are dead weight; the new one appears whole or not at all.
+      find "$CACHE" -mindepth 1 -maxdepth 1 -type d ! -name "$key.partial" -exec rm -rf {} +
+      mv "$tool.partial" "$tool"
+    fi
+  ) 9>"$CACHE/.lock"
+fi
+# The tool runs in the caller's working directory, so FILE may be relative.
+exec dotnet "$tool/WebhookReceiver.dll" "$command" "${args[@]}"

@@ -136,7 +136,7 @@ public sealed class SigningToolTests(ReceiverFactory app) : IDisposable
         return (exit, output.ToString(), errors.ToString());
     }
 
-    private static Dictionary<string, string> Headers(string output) => output.Split('\n')
+    internal static Dictionary<string, string> Headers(string output) => output.Split('\n')
         .Where(l => l.StartsWith("webhook-", StringComparison.Ordinal))
         .Select(l => l.TrimEnd('\r').Split(": ", 2))
         .ToDictionary(p => p[0], p => p[1]);
