@@ -30,8 +30,11 @@ if [[ ! -f $tool/WebhookReceiver.dll ]]; then
       echo "sign.sh: building the signing tool once into $tool" >&2
       rm -rf "$tool.partial"
       dotnet build "$REPO/src/WebhookReceiver" -c Release -o "$tool.partial" --nologo -v quiet >&2
-      # Older versions' builds are dead weight; the new one appears whole or not at all.
-      find "$CACHE" -mindepth 1 -maxdepth 1 -type d ! -name "$key.partial" -exec rm -rf {} +
+      # Older versions' builds are dead weight (only our own key-named folders: CACHE may be shared); the new one
+      # appears whole or not at all.
+      for old in "$CACHE"/*; do
+        if [[ $old != "$tool.partial" && ${old##*/} =~ ^[0-9a-f]{16}(\.partial)?$ ]]; then rm -rf "$old"; fi
+      done
       mv "$tool.partial" "$tool"
     fi
   ) 9>"$CACHE/.lock"
