@@ -20,10 +20,13 @@ SELECT n,
 FROM generate_series(:first::bigint, :last::bigint) AS n;
 
 INSERT INTO calls (id, customer_id, application_id, direction, from_number, to_number, status, is_final, status_at,
-                   fields_at, first_event_at, last_event_at, activity_at, variables, variable_times, recordings,
+                   customer_id_at, application_id_at, direction_at, from_number_at, to_number_at,
+                   first_event_at, last_event_at, activity_at, variables, variable_times, recordings,
                    transcripts, ai_results, billing, billing_at, created_at, updated_at)
 SELECT c.id, 'cust_' || (c.n % 5000), 'app_123', 'inbound', '+1555' || lpad((c.n % 10000000)::text, 7, '0'), '+15551230002',
-       c.final, true, c.t0 + interval '64 seconds', c.t0 + interval '70 seconds', c.t0, c.t0 + interval '70 seconds',
+       c.final, true, c.t0 + interval '64 seconds',
+       c.t0 + interval '70 seconds', c.t0 + interval '70 seconds', c.t0 + interval '70 seconds', c.t0 + interval '70 seconds',
+       c.t0 + interval '70 seconds', c.t0, c.t0 + interval '70 seconds',
        c.t0 + interval '70 seconds', jsonb_build_object('order', 'B' || (c.n % 100)),
        jsonb_build_object('order', c.t0 + interval '70 seconds'),
        jsonb_build_array(jsonb_build_object('id', 'rec_' || c.n, 'url', 'https://minivoice.example/recordings/rec_' || c.n || '.mp3',
@@ -54,9 +57,9 @@ FROM (
 ) AS e;
 
 -- The finished work: crm.sync after the final event and after the recording, a ticket for each failed call.
-INSERT INTO call_actions (call_id, event_id, action, state, attempts, last_http_status, dispatched_at, job_id,
+INSERT INTO call_actions (call_id, event_id, action, state, attempts, last_http_status, job_id,
                           first_attempt_at, last_attempt_at, created_at, updated_at, completed_at)
-SELECT w.call_id, w.id, a.action, 'succeeded', 1, 200, w.received_at, (w.id * 2 + a.n)::text,
+SELECT w.call_id, w.id, a.action, 'succeeded', 1, 200, (w.id * 2 + a.n)::text,
        w.received_at + interval '50 milliseconds', w.received_at + interval '50 milliseconds', w.received_at,
        w.received_at + interval '60 milliseconds', w.received_at + interval '60 milliseconds'
 FROM webhook_events w

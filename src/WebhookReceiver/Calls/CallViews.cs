@@ -20,7 +20,9 @@ internal record CallSummary(
 }
 
 
-internal sealed record EventView(long Id, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder, string? WebhookId);
+/// <summary>One timeline item; Data is the event's data object as MiniVoice sent it (null when the event had none).</summary>
+internal sealed record EventView(long Id, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder,
+    string? WebhookId, JsonElement? Data);
 
 internal sealed record ActionView(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind, int? LastHttpStatus,
     string? JobId, DateTime UpdatedAt, DateTime? CompletedAt);

@@ -11,7 +11,8 @@ internal static class CallsApi
     public static RouteGroupBuilder MapCalls(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/calls").RequireOperator().WithTags("Calls");
-        group.MapGet("/{callId}", GetCall).WithName("GetCall").WithSummary("A call record with its event timeline and background actions")
+        group.MapGet("/{callId}", GetCall).WithName("GetCall")
+            .WithSummary("A call record with its timeline (the newest 500 events, each with its data) and background actions")
             .ProducesProblem(StatusCodes.Status404NotFound);
         group.MapGet("/", ListCalls).WithName("ListCalls").WithSummary("Call records, newest activity first (keyset pagination)")
             .WithQueryParameters(
@@ -50,14 +51,11 @@ internal static class CallsApi
         {
             return null;
         }
-        var events = await db.Events.AsNoTracking().Where(e => e.CallId == callId)
-            .OrderBy(e => e.CreatedAt).ThenBy(e => e.Id)
-            .Select(e => new EventView(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId))
-            .ToListAsync(cancellationToken);
+        var (events, eventsTotal) = await CallTimeline.LoadAsync(db, callId, cancellationToken);
         var actions = await db.Actions.AsNoTracking().Where(a => a.CallId == callId).OrderBy(a => a.Id)
             .Select(a => new ActionView(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus, a.JobId, a.UpdatedAt, a.CompletedAt))
             .ToListAsync(cancellationToken);
-        return CallDetailsResponse.Of(CallSummary.Of(call), events, actions);
+        return CallDetailsResponse.Of(CallSummary.Of(call), events, eventsTotal, actions);
     }
 
     private static async Task<Results<Ok<CallPage>, ValidationProblem>> ListCalls(
@@ -109,9 +107,12 @@ internal sealed record CallDetailsResponse(
     string? Status, bool IsFinal, DateTime? FirstEventAt, DateTime? LastEventAt,
     System.Text.Json.JsonElement Variables, System.Text.Json.JsonElement Recordings, System.Text.Json.JsonElement Transcripts,
     System.Text.Json.JsonElement AiResults, System.Text.Json.JsonElement? Billing,
-    IReadOnlyList<EventView> Events, IReadOnlyList<ActionView> Actions)
+    IReadOnlyList<EventView> Events, long EventsTotal, string? OlderEvents, IReadOnlyList<ActionView> Actions)
 {
-    public static CallDetailsResponse Of(CallSummary c, IReadOnlyList<EventView> events, IReadOnlyList<ActionView> actions) => new(
+    /// <summary>OlderEvents: where the events the bounded timeline leaves out are listed; null when it holds them all.</summary>
+    public static CallDetailsResponse Of(
+        CallSummary c, IReadOnlyList<EventView> events, long eventsTotal, IReadOnlyList<ActionView> actions) => new(
         c.Id, c.CustomerId, c.ApplicationId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt,
-        c.Variables, c.Recordings, c.Transcripts, c.AiResults, c.Billing, events, actions);
+        c.Variables, c.Recordings, c.Transcripts, c.AiResults, c.Billing, events, eventsTotal,
+        eventsTotal > events.Count ? CallTimeline.OlderEventsPath("", c.Id) : null, actions);
 }

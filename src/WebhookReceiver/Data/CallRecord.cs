@@ -13,8 +13,13 @@ internal sealed class CallRecord
     public bool IsFinal { get; set; }
     /// <summary>created_at of the event whose status won; decides between two finals or two non-finals.</summary>
     public DateTime? StatusAt { get; set; }
-    /// <summary>created_at of the newest event that supplied identity fields (customer, direction, numbers).</summary>
-    public DateTime? FieldsAt { get; set; }
+    // Per field, the created_at of the event whose value it holds: each field is won separately by the newest
+    // event that carries it (README "Call records"). Null before any event carried it (a row from POST /calls).
+    public DateTime? CustomerIdAt { get; set; }
+    public DateTime? ApplicationIdAt { get; set; }
+    public DateTime? DirectionAt { get; set; }
+    public DateTime? FromNumberAt { get; set; }
+    public DateTime? ToNumberAt { get; set; }
     public DateTime? FirstEventAt { get; set; }
     public DateTime? LastEventAt { get; set; }
     /// <summary>last_event_at, or the row's creation time before any event: the list's sort key, never null.</summary>

@@ -61,7 +61,9 @@ internal static class ConsoleEndpoints
         var model = new CallPageModel(call.Id, call.CustomerId, call.ApplicationId, call.Direction, call.From, call.To, call.Status, call.IsFinal,
             call.FirstEventAt, call.LastEventAt, call.IsFinal ? call.Status : null, variables,
             Items(call.Recordings), Items(call.Transcripts), Items(call.AiResults), call.Billing,
-            call.Events.Select(e => new TimelineRow(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId)).ToList(),
+            call.Events.Select(e => new TimelineRow(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId, e.Data))
+                .ToList(),
+            call.EventsTotal,
             call.Actions.Select(a => new ActionRow(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus,
                 a.JobId, a.UpdatedAt, a.CompletedAt)).ToList());
         return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query) });

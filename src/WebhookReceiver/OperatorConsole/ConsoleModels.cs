@@ -21,13 +21,21 @@ public sealed record CallPageModel(
     string Id, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To, string? Status, bool IsFinal,
     DateTime? FirstEventAt, DateTime? LastEventAt, string? FinalStatus,
     IReadOnlyList<KeyValuePair<string, string?>> Variables, IReadOnlyList<JsonElement> Recordings, IReadOnlyList<JsonElement> Transcripts,
-    IReadOnlyList<JsonElement> AiResults, JsonElement? Billing, IReadOnlyList<TimelineRow> Timeline, IReadOnlyList<ActionRow> Actions)
+    IReadOnlyList<JsonElement> AiResults, JsonElement? Billing, IReadOnlyList<TimelineRow> Timeline, long EventsTotal,
+    IReadOnlyList<ActionRow> Actions)
 {
     /// <summary>What the operator's last button did (ConsoleNotice), shown at the top.</summary>
     public string? Notice { get; init; }
+
+    /// <summary>The timeline holds only the newest events: the rest are listed on the events page.</summary>
+    public bool TimelineIsCut => EventsTotal > Timeline.Count;
+
+    public string EventsHref => ConsolePaths.CallEvents(Id);
 }
 
-public sealed record TimelineRow(long EventId, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder, string? WebhookId);
+/// <summary>Data: the event's data object as MiniVoice sent it, null when the event had none.</summary>
+public sealed record TimelineRow(long EventId, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder,
+    string? WebhookId, JsonElement? Data);
 
 public sealed record ActionRow(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind, int? LastHttpStatus,
     string? JobId, DateTime UpdatedAt, DateTime? CompletedAt)
@@ -76,6 +84,7 @@ public static class ConsolePaths
     public const string Root = "/console";
     public static string Call(string id) => "/console/calls/" + Uri.EscapeDataString(id);
     public static string Job(string id) => "/hangfire/jobs/details/" + Uri.EscapeDataString(id);
+    public static string CallEvents(string callId) => Calls.CallTimeline.OlderEventsPath(Root, callId);
 }
 
 public static class ConsoleText

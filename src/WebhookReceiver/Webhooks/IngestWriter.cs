@@ -66,10 +66,12 @@ internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<
         }
     }
 
-    private async Task WriteAsync(List<Pending> batch)
+    private async Task WriteAsync(List<Pending> arrived)
     {
         // One lock order for every batch (events lock their call's row): concurrent batches cannot deadlock.
-        batch.Sort((a, b) => string.CompareOrdinal(a.Command.CallId, b.Command.CallId));
+        // The sort is stable (List.Sort is not), so one call's events keep their arrival order and equal
+        // created_at times resolve exactly as if the events had come one by one.
+        var batch = arrived.OrderBy(p => p.Command.CallId, StringComparer.Ordinal).ToList();
         try
         {
             var results = await store.IngestAsync(batch.ConvertAll(p => p.Command), CancellationToken.None);

@@ -116,6 +116,53 @@ public sealed class CallRecordRulesTests(ReceiverFactory app)
     }
 
     [Fact]
+    public async Task Each_call_field_is_won_by_the_newest_event_that_carries_it_whatever_the_arrival_order()
+    {
+        // E3 is the newest event but carries no customer: E2's customer wins. Every field has its own newest carrier.
+        var e1 = Fields(("customer_id", "cust_A"), ("application_id", "app_1"), ("direction", "outbound"), ("from", "+15550000001"),
+            ("to", "+15550000011"));
+        var e2 = Fields(("customer_id", "cust_B"), ("application_id", null), ("direction", null), ("from", "+15550000002"), ("to", null));
+        var e3 = Fields(("customer_id", null), ("application_id", "app_3"), ("direction", null), ("from", null), ("to", "+15550000033"));
+        List<Func<string, string>> events =
+        [
+            id => MiniVoiceEvents.Event(id, "call.ringing", "ringing", T0.AddSeconds(10), callFields: e1),
+            id => MiniVoiceEvents.Event(id, "call.answered", "in-progress", T0.AddSeconds(20), callFields: e2),
+            id => MiniVoiceEvents.Event(id, "call.recording.ready", "in-progress", T0.AddSeconds(30), callFields: e3),
+        ];
+
+        foreach (var order in Permutations([0, 1, 2]))
+        {
+            var callId = MiniVoiceEvents.NewCallId();
+            await PostAll(order.Select(i => events[i](callId)).ToArray());
+
+            var call = await app.GetJsonAsync($"/calls/{callId}");
+
+            var what = $"arrival order E{string.Join(",E", order.Select(i => i + 1))}";
+            Assert.True("cust_B" == call.GetProperty("customer_id").GetString(), what);
+            Assert.True("app_3" == call.GetProperty("application_id").GetString(), what);
+            Assert.True("outbound" == call.GetProperty("direction").GetString(), what);
+            Assert.True("+15550000002" == call.GetProperty("from").GetString(), what);
+            Assert.True("+15550000033" == call.GetProperty("to").GetString(), what);
+        }
+    }
+
+    [Fact]
+    public async Task Between_two_events_of_the_same_time_the_later_arrival_sets_a_call_field()
+    {
+        foreach (var (first, second) in new[] { ("cust_A", "cust_B"), ("cust_B", "cust_A") })
+        {
+            var callId = MiniVoiceEvents.NewCallId();
+            await PostAll(
+                MiniVoiceEvents.Event(callId, "call.answered", "in-progress", T0, callFields: Fields(("customer_id", first))),
+                MiniVoiceEvents.Event(callId, "call.updated", "in-progress", T0, callFields: Fields(("customer_id", second))));
+
+            var call = await app.GetJsonAsync($"/calls/{callId}");
+
+            Assert.Equal(second, call.GetProperty("customer_id").GetString());
+        }
+    }
+
+    [Fact]
     public async Task A_call_without_recordings_transcripts_ai_results_or_billing_says_so_with_empty_values()
     {
         var callId = MiniVoiceEvents.NewCallId();
@@ -153,6 +200,9 @@ public sealed class CallRecordRulesTests(ReceiverFactory app)
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
     }
+
+    private static Dictionary<string, string?> Fields(params (string Name, string? Value)[] fields) =>
+        fields.ToDictionary(f => f.Name, f => f.Value);
 
     private static string Canonical(JsonElement obj) => JsonSerializer.Serialize(
         obj.EnumerateObject().OrderBy(p => p.Name == "order" ? "" : p.Name, StringComparer.Ordinal)

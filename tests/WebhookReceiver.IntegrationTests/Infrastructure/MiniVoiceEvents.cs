@@ -8,8 +8,10 @@ internal static class MiniVoiceEvents
 {
     public static string NewCallId() => "call_" + Guid.NewGuid().ToString("N")[..16];
 
+    /// <param name="callFields">Overrides of call fields (customer_id, from, ...); a null value leaves the field out.</param>
     public static string Event(string callId, string eventName, string? status, DateTimeOffset createdAt,
-        object? variables = null, object? data = null, string direction = "inbound")
+        object? variables = null, object? data = null, string direction = "inbound",
+        IReadOnlyDictionary<string, string?>? callFields = null)
     {
         var node = new JsonObject
         {
@@ -28,6 +30,26 @@ internal static class MiniVoiceEvents
             ["variables"] = variables is null ? new JsonObject() : JsonSerializer.SerializeToNode(variables),
             ["data"] = data is null ? new JsonObject() : JsonSerializer.SerializeToNode(data),
         };
+        var call = node["call"]!.AsObject();
+        foreach (var (name, value) in callFields ?? new Dictionary<string, string?>())
+        {
+            if (value is null)
+            {
+                call.Remove(name);
+            }
+            else
+            {
+                call[name] = value;
+            }
+        }
+        return node.ToJsonString();
+    }
+
+    /// <summary>The event without its "data" property (MiniVoice sends none on some events).</summary>
+    public static string WithoutData(string json)
+    {
+        var node = JsonNode.Parse(json)!.AsObject();
+        node.Remove("data");
         return node.ToJsonString();
     }
 

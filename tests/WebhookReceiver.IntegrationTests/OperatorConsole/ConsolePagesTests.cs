@@ -67,6 +67,40 @@ public sealed class ConsolePagesTests(ReceiverFactory app)
     }
 
     [Fact]
+    public async Task The_timeline_shows_what_each_event_said_encoded_as_text()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        using (await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.ringing", "ringing", T0))) { }
+        using (await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.hangup", "canceled", T0.AddSeconds(9),
+                   data: new { hangup_by = "caller", hangup_cause = "<i>normal</i>", duration = 9 }))) { }
+
+        var html = await GetHtmlAsync($"/console/calls/{callId}");
+
+        var timeline = html[html.IndexOf("id=\"timeline\"", StringComparison.Ordinal)..
+                            html.IndexOf("<h2>Variables", StringComparison.Ordinal)];
+        Assert.Contains("<code>hangup_by</code>: caller", timeline, StringComparison.Ordinal);
+        Assert.Contains("<code>hangup_cause</code>: &lt;i&gt;normal&lt;/i&gt;", timeline, StringComparison.Ordinal);
+        Assert.Contains("<code>duration</code>: 9", timeline, StringComparison.Ordinal);
+        Assert.DoesNotContain("<i>", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("id=\"timeline-cut\"", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_cut_timeline_says_how_many_events_exist_and_links_to_all_of_them()
+    {
+        var callId = MiniVoiceEvents.NewCallId();
+        await CallTimelineTests.PostManyAsync(app, callId, WebhookReceiver.Calls.CallTimeline.Limit + 1);
+
+        var html = await GetHtmlAsync($"/console/calls/{callId}");
+
+        Assert.Contains("Showing the newest 500 of 501 events.", html, StringComparison.Ordinal);
+        var href = $"/console/events?call_id={callId}&result=accepted";
+        Assert.Contains($"href=\"{href.Replace("&", "&amp;", StringComparison.Ordinal)}\"", html, StringComparison.Ordinal);
+        var events = await GetHtmlAsync(href);
+        Assert.Contains(callId, events, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task The_failures_page_lists_groups_with_links_to_calls_and_jobs()
     {
         var callId = MiniVoiceEvents.NewCallId();

@@ -173,6 +173,10 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("application_id");
 
+                    b.Property<DateTime?>("ApplicationIdAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("application_id_at");
+
                     b.Property<string>("Billing")
                         .HasColumnType("jsonb")
                         .HasColumnName("billing");
@@ -191,13 +195,17 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("text")
                         .HasColumnName("customer_id");
 
+                    b.Property<DateTime?>("CustomerIdAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("customer_id_at");
+
                     b.Property<string>("Direction")
                         .HasColumnType("text")
                         .HasColumnName("direction");
 
-                    b.Property<DateTime?>("FieldsAt")
+                    b.Property<DateTime?>("DirectionAt")
                         .HasColumnType("timestamp with time zone")
-                        .HasColumnName("fields_at");
+                        .HasColumnName("direction_at");
 
                     b.Property<DateTime?>("FirstEventAt")
                         .HasColumnType("timestamp with time zone")
@@ -206,6 +214,10 @@ namespace WebhookReceiver.Data.Migrations
                     b.Property<string>("FromNumber")
                         .HasColumnType("text")
                         .HasColumnName("from_number");
+
+                    b.Property<DateTime?>("FromNumberAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("from_number_at");
 
                     b.Property<bool>("IsFinal")
                         .HasColumnType("boolean")
@@ -231,6 +243,10 @@ namespace WebhookReceiver.Data.Migrations
                     b.Property<string>("ToNumber")
                         .HasColumnType("text")
                         .HasColumnName("to_number");
+
+                    b.Property<DateTime?>("ToNumberAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("to_number_at");
 
                     b.Property<string>("Transcripts")
                         .IsRequired()
