@@ -89,7 +89,8 @@ fi
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 cd "$REPO"
 export BENCH_AUTHORIZATION="Basic $(printf 'bench:bench' | base64)"
-# Operator credentials for GET /calls/{id} in the curve phase (a throwaway server: not a secret).
+# Operator credentials: every service process needs them outside Development (GET /calls/{id} in the curve phase
+# uses them; a throwaway server: not a secret).
 OPERATOR_USER=bench-operator OPERATOR_PASSWORD=bench-operator-password
 export BENCH_OPERATOR_AUTHORIZATION="Basic $(printf '%s:%s' "$OPERATOR_USER" "$OPERATOR_PASSWORD" | base64)"
 
@@ -250,7 +251,8 @@ stub_field() { python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[
 start_service() {
   local port; port=$(free_port)
   env ConnectionStrings__Postgres="$(cs "$1")" ASPNETCORE_URLS="http://127.0.0.1:$port" ASPNETCORE_ENVIRONMENT=Production \
-    Webhooks__BasicAuth__Username=bench Webhooks__BasicAuth__Password=bench Role="$2" "${@:4}" \
+    Webhooks__BasicAuth__Username=bench Webhooks__BasicAuth__Password=bench Role="$2" \
+    Dashboard__Username=$OPERATOR_USER Dashboard__Password=$OPERATOR_PASSWORD "${@:4}" \
     dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/$3.log" 2>&1 &
   SVC_PID=$!; pids+=("$SVC_PID")
   SVC_URL=http://127.0.0.1:$port
@@ -327,6 +329,7 @@ if want service; then
   PORT=$(free_port)
   ConnectionStrings__Postgres=$(cs bench) ASPNETCORE_URLS=http://127.0.0.1:$PORT ASPNETCORE_ENVIRONMENT=Production \
     Webhooks__BasicAuth__Username=bench Webhooks__BasicAuth__Password=bench Role=api \
+    Dashboard__Username=$OPERATOR_USER Dashboard__Password=$OPERATOR_PASSWORD \
     dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/service.log" 2>&1 &
   SVCPID=$!; pids+=("$SVCPID")
   wait_http "http://127.0.0.1:$PORT/health/ready"
@@ -374,6 +377,7 @@ if want pipeline; then
   # pipeline's own cost, not a CRM's quota.
   ConnectionStrings__Postgres=$(cs pipeline) ASPNETCORE_URLS=http://127.0.0.1:$PORT ASPNETCORE_ENVIRONMENT=Production \
     Webhooks__BasicAuth__Username=bench Webhooks__BasicAuth__Password=bench Role=all \
+    Dashboard__Username=$OPERATOR_USER Dashboard__Password=$OPERATOR_PASSWORD \
     Crm__BaseUrl=http://127.0.0.1:$STUB Tickets__BaseUrl=http://127.0.0.1:$STUB \
     Crm__RatePerSecond=0 Tickets__RatePerSecond=0 Crm__MaxConcurrency=16 Tickets__MaxConcurrency=16 \
     dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/service-all.log" 2>&1 &

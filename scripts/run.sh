@@ -32,9 +32,14 @@ export ASPNETCORE_ENVIRONMENT=${ASPNETCORE_ENVIRONMENT:-Development}
 # First URL if several; wildcard hosts are not dialable, so show loopback.
 base=$(sed -E "s#//(\+|\*|0\.0\.0\.0|\[::\])#//127.0.0.1#" <<<"${ASPNETCORE_URLS%%;*}")
 
+# Development needs no operator credentials: without them /console, /calls, ... answer local requests only.
+operators="local requests only; set Dashboard__Username and Dashboard__Password to require a login"
+[[ -n ${Dashboard__Username:-} ]] && operators="HTTP Basic as $Dashboard__Username"
+
 cat <<EOF
 ----------------------------------------------------------------
  Webhook URL:    $base/webhooks/minivoice
+ Console:        $base/console ($operators)
  Signing secret: ${secret:-(not used: basic auth configured)}
  PostgreSQL:     $(sed -E "s/(Password=)[^;]*/\1***/I" <<<"$ConnectionStrings__Postgres")$db_line
  Try:  scripts/sign.sh --secret "${secret:-whsec_...}" --send $base/webhooks/minivoice \\

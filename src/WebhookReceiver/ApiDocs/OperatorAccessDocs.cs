@@ -11,11 +11,12 @@ internal sealed class OperatorOnlyMetadata
 
 internal static class OperatorAccessDocs
 {
-    /// <summary>Documents a group as operator-only: the 401/403 problems and the HTTP Basic requirement.</summary>
+    /// <summary>Documents a group as operator-only: the 401/403/429 problems and the HTTP Basic requirement.</summary>
     public static RouteGroupBuilder DocumentOperatorAccess(this RouteGroupBuilder group) =>
         group.WithMetadata(OperatorOnlyMetadata.Instance)
             .ProducesProblem(StatusCodes.Status401Unauthorized)
-            .ProducesProblem(StatusCodes.Status403Forbidden);
+            .ProducesProblem(StatusCodes.Status403Forbidden)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests);
 }
 
 /// <summary>Adds the HTTP Basic security requirement to operations of operator-only endpoints.</summary>
@@ -38,7 +39,9 @@ internal sealed class OperatorAccessTransformer : IOpenApiOperationTransformer
             {
                 Type = SecuritySchemeType.Http,
                 Scheme = "basic",
-                Description = "Dashboard:Username / Dashboard:Password. Without them configured, only requests from this machine are served.",
+                Description = "Dashboard:Username / Dashboard:Password. Without them (Development, or " +
+                              "Dashboard:AllowLocalWithoutCredentials=true), only local requests are served. " +
+                              "Repeated failed logins answer 429.",
             });
         }
         operation.Security ??= [];

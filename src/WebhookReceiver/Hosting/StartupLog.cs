@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.Options;
+using WebhookReceiver.Operators;
 using WebhookReceiver.Webhooks;
 
 namespace WebhookReceiver.Hosting;
@@ -21,6 +22,11 @@ internal static class StartupLog
             if (!webhooks.HasAuthentication && webhooks.AllowUnauthenticated)
             {
                 logger.LogWarning("Webhooks:AllowUnauthenticated=true: ANYONE can post events. Use this for local development only.");
+            }
+            if (app.Configuration.Role().ServesApi() && !app.Services.GetRequiredService<IOptions<OperatorOptions>>().Value.IsConfigured)
+            {
+                logger.LogWarning("No Dashboard:Username/Password: operator endpoints answer local requests only (a loopback " +
+                                  "connection with no forwarding header), without a login.");
             }
         });
         return app;

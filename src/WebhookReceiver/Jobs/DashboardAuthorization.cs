@@ -3,29 +3,13 @@ using WebhookReceiver.Operators;
 
 namespace WebhookReceiver.Jobs;
 
-/// <summary>The Hangfire dashboard sits behind the operator credentials like every other operator endpoint.</summary>
-internal sealed class DashboardAuthorization(OperatorAccess access, ILogger<DashboardAuthorization> audit) : IDashboardAuthorizationFilter
+/// <summary>
+/// The Hangfire dashboard sits behind the operator check like every other operator endpoint: its endpoint carries
+/// <see cref="OperatorAccessFilter"/> (MapJobsDashboard), which answers refusals (401, 403, 429) itself. Hangfire's own
+/// authorization only lets through what that check granted, so the dashboard stays shut should the filter go missing
+/// (Hangfire's default serves every local request).
+/// </summary>
+internal sealed class DashboardAuthorization : IDashboardAuthorizationFilter
 {
-    public bool Authorize(DashboardContext context)
-    {
-        var http = context.GetHttpContext();
-        if (OperatorAccessFilter.CrossSite(http.Request))
-        {
-            audit.LogWarning("Cross-site dashboard request refused: {Method} {Path}", http.Request.Method, http.Request.Path.Value);
-            return false;
-        }
-        if (access.IsAllowed(http))
-        {
-            if (HttpMethods.IsPost(http.Request.Method))
-            {
-                // Retries, deletes and requeues from the dashboard are operator actions: audit them like the API's.
-                audit.LogInformation("Operator {Operator} {Method} {Path} (dashboard) from {RemoteAddress}", OperatorAccess.Name(http),
-                    http.Request.Method, http.Request.Path.Value, http.Connection.RemoteIpAddress);
-            }
-            return true;
-        }
-        // Hangfire answers 401 for an anonymous user; the challenge lets a browser ask for credentials.
-        http.Response.Headers.WWWAuthenticate = "Basic realm=\"WebhookReceiver operators\", charset=\"UTF-8\"";
-        return false;
-    }
+    public bool Authorize(DashboardContext context) => OperatorAccess.Granted(context.GetHttpContext());
 }

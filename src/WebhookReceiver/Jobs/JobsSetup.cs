@@ -79,12 +79,12 @@ internal static class JobsSetup
     {
         app.MapHangfireDashboard("/hangfire", new DashboardOptions
         {
-            Authorization = [new DashboardAuthorization(app.ServiceProvider.GetRequiredService<OperatorAccess>(),
-                app.ServiceProvider.GetRequiredService<ILogger<DashboardAuthorization>>())],
+            Authorization = [new DashboardAuthorization()],
             DisplayStorageConnectionString = false,
             DashboardTitle = "WebhookReceiver jobs",
             AppPath = null,
-        }).WithName("JobsDashboard").WithSummary("Hangfire dashboard (HTML; operator credentials)").WithTags("Operators")
+        }).RequireOperatorAuditingWrites()
+            .WithName("JobsDashboard").WithSummary("Hangfire dashboard (HTML; operator credentials)").WithTags("Operators")
             .WithMetadata(OperatorOnlyMetadata.Instance).DocumentResponse(StatusCodes.Status200OK, "text/html");
         return app;
     }

@@ -18,6 +18,8 @@ public sealed class MigrateCommandTests
                 RedirectStandardError = true,
             };
             start.Environment["ConnectionStrings__Postgres"] = connectionString;
+            // Production without operator credentials: migrating needs none (only processes that serve operator endpoints do).
+            start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
             using var process = Process.Start(start)!;
             var output = process.StandardOutput.ReadToEndAsync();
             var errors = process.StandardError.ReadToEndAsync();

@@ -28,22 +28,16 @@ internal sealed class AppProcess : IAsyncDisposable
     public static string AppDirectory =>
         Environment.GetEnvironmentVariable("WEBHOOKRECEIVER_APP_DIR") is { Length: > 0 } dir ? dir : AppContext.BaseDirectory;
 
-    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment)
+    /// <summary>Operator credentials every process gets unless the test's environment says otherwise (null removes them).</summary>
+    public const string OperatorUser = "ops";
+    public const string OperatorPassword = "operator-pass-for-process-tests";
+
+    /// <param name="unixSocket">Also listen on this Unix socket (the loopback port stays, for readiness).</param>
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, string? unixSocket = null)
     {
         var port = Ports.Free();
-        var start = new ProcessStartInfo("dotnet", ["WebhookReceiver.dll"])
-        {
-            WorkingDirectory = AppDirectory,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
-        foreach (var (key, value) in environment)
-        {
-            start.Environment[key] = value;
-        }
-        var process = Process.Start(start)!;
+        var urls = $"http://127.0.0.1:{port}" + (unixSocket is null ? "" : $";http://unix:{unixSocket}");
+        var process = Process.Start(StartInfo(environment, urls, []))!;
         var app = new AppProcess(process, new Uri($"http://127.0.0.1:{port}"));
         process.OutputDataReceived += (_, e) => app.Keep(e.Data);
         process.ErrorDataReceived += (_, e) => app.Keep(e.Data);
@@ -51,6 +45,53 @@ internal sealed class AppProcess : IAsyncDisposable
         process.BeginErrorReadLine();
         await app.WaitReadyAsync(TimeSpan.FromSeconds(60));
         return app;
+    }
+
+    /// <summary>Runs the app until it exits by itself (a refusal to start, a command): its exit code and everything it wrote.</summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(IReadOnlyDictionary<string, string?> environment,
+        params string[] arguments)
+    {
+        using var process = Process.Start(StartInfo(environment, $"http://127.0.0.1:{Ports.Free()}", arguments))!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        try
+        {
+            await process.WaitForExitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the app did not exit within 60 s: {await output} {await errors}");
+        }
+        return (process.ExitCode, await output + "\n" + await errors);
+    }
+
+    private static ProcessStartInfo StartInfo(IReadOnlyDictionary<string, string?> environment, string urls, string[] arguments)
+    {
+        var start = new ProcessStartInfo("dotnet", ["WebhookReceiver.dll", .. arguments])
+        {
+            WorkingDirectory = AppDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = urls;
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        // Production refuses to start without operator credentials, as a real deployment would.
+        start.Environment["Dashboard__Username"] = OperatorUser;
+        start.Environment["Dashboard__Password"] = OperatorPassword;
+        foreach (var (key, value) in environment)
+        {
+            if (value is null)
+            {
+                start.Environment.Remove(key);
+            }
+            else
+            {
+                start.Environment[key] = value;
+            }
+        }
+        return start;
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };

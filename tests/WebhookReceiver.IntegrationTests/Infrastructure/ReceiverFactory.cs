@@ -67,6 +67,10 @@ public class ReceiverFactory : WebApplicationFactory<Program>, IAsyncLifetime
         // calls. The breaker has tests of its own (Delivery/DestinationTests), with its default threshold.
         _settings["Crm:Breaker:FailuresToOpen"] = "1000";
         _settings["Tickets:Breaker:FailuresToOpen"] = "1000";
+        // Outside Development (this host runs as "Testing") operator endpoints need credentials unless local-only access is
+        // chosen explicitly. Most tests act as a local operator over a loopback TCP connection (real Kestrel); fixtures
+        // that test credentials set Dashboard:Username/Password, which then apply.
+        _settings["Dashboard:AllowLocalWithoutCredentials"] = "true";
         _settings["Logging:Console"] = "false";
         // Capture Debug too: acknowledged webhooks are logged at Debug, and their lines must carry CallId as well.
         _settings["Serilog:MinimumLevel:Default"] = "Debug";
