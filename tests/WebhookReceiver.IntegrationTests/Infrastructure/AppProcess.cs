@@ -28,7 +28,10 @@ internal sealed class AppProcess : IAsyncDisposable
     public static string AppDirectory =>
         Environment.GetEnvironmentVariable("WEBHOOKRECEIVER_APP_DIR") is { Length: > 0 } dir ? dir : AppContext.BaseDirectory;
 
-    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment)
+    /// <param name="readinessPath">What must answer 2xx before the app counts as started: /health/live for an app
+    /// that is meant to run without its database.</param>
+    public static async Task<AppProcess> StartAsync(
+        IReadOnlyDictionary<string, string?> environment, string readinessPath = "/health/ready")
     {
         var port = Ports.Free();
         var start = new ProcessStartInfo("dotnet", ["WebhookReceiver.dll"])
@@ -49,8 +52,43 @@ internal sealed class AppProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => app.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await app.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await app.WaitReadyAsync(readinessPath, TimeSpan.FromSeconds(60));
         return app;
+    }
+
+    /// <summary>
+    /// Runs the app with these arguments (none: the service itself) until it exits on its own, as an operator would
+    /// run <c>migrate</c> or watch a service that refuses to start. Fails the test if it is still running at the timeout.
+    /// </summary>
+    public static async Task<(int ExitCode, string Output)> RunToExitAsync(
+        IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout)
+    {
+        var start = new ProcessStartInfo("dotnet", ["WebhookReceiver.dll", .. arguments])
+        {
+            WorkingDirectory = AppDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        start.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{Ports.Free()}";
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        foreach (var (key, value) in environment)
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var errors = process.StandardError.ReadToEndAsync();
+        using var deadline = new CancellationTokenSource(timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            process.Kill(entireProcessTree: true);
+            Assert.Fail($"the app was still running after {timeout.TotalSeconds:0} s: {await output} {await errors}");
+        }
+        return (process.ExitCode, await output + "\n" + await errors);
     }
 
     public HttpClient CreateClient() => new() { BaseAddress = BaseAddress };
@@ -71,7 +109,7 @@ internal sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitReadyAsync(TimeSpan timeout)
+    private async Task WaitReadyAsync(string readinessPath, TimeSpan timeout)
     {
         using var client = CreateClient();
         await Eventually.WaitAsync(async () =>
@@ -82,7 +120,7 @@ internal sealed class AppProcess : IAsyncDisposable
             }
             try
             {
-                using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                using var response = await client.GetAsync(new Uri(readinessPath, UriKind.Relative));
                 return response.IsSuccessStatusCode;
             }
             catch (HttpRequestException)
