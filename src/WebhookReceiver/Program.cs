@@ -44,7 +44,15 @@ var app = builder.Build();
 if (args is ["migrate", ..])
 {
     // `dotnet WebhookReceiver.dll migrate`: apply the schema (ours and Hangfire's) and exit.
-    await Database.MigrateAsync(app.Services);
+    try
+    {
+        await Database.MigrateAsync(app.Services);
+    }
+    catch (DatabaseNotUtf8Exception ex)
+    {
+        await Console.Error.WriteLineAsync("migrate: " + ex.Message);
+        return 1;
+    }
     return 0;
 }
 
@@ -68,7 +76,16 @@ if (builder.Configuration.Role().ServesApi())
 }
 
 app.LogStartup();
-await app.RunAsync();
+try
+{
+    await app.RunAsync();
+}
+catch (DatabaseNotUtf8Exception ex)
+{
+    // Also logged; said plainly here, because a process that will not start is read from its last lines.
+    await Console.Error.WriteLineAsync("WebhookReceiver did not start: " + ex.Message);
+    return 1;
+}
 return 0;
 
 /// <summary>Entry point, public for WebApplicationFactory.</summary>

@@ -30,6 +30,7 @@ internal sealed record CallListQuery(string? CustomerId, string? Status, DateTim
                 errors["cursor"] = ["is not a cursor this service issued"];
             }
         }
+        Data.PostgresText.CheckQuery(q, errors, "customer_id", "status");
         var status = q["status"].ToString();
         var customer = q["customer_id"].ToString();
         query = new CallListQuery(customer.Length > 0 ? customer : null, status.Length > 0 ? CallStatus.Normalize(status) : null,
@@ -61,7 +62,7 @@ internal sealed record CallListQuery(string? CustomerId, string? Status, DateTim
             var text = Encoding.UTF8.GetString(Base64Url.DecodeFromChars(cursor));
             var bar = text.IndexOf('|', StringComparison.Ordinal);
             return bar > 0 && long.TryParse(text[..bar], NumberStyles.None, CultureInfo.InvariantCulture, out var ticks)
-                           && ticks is >= 0 and <= 3155378975999999999
+                           && ticks is >= 0 and <= 3155378975999999999 && Data.PostgresText.CanStore(text.AsSpan(bar + 1))
                 ? (new DateTime(ticks, DateTimeKind.Utc), text[(bar + 1)..])
                 : null;
         }

@@ -52,11 +52,27 @@ internal static class Database
     // Any constant shared by every process of this service: "one migrator at a time".
     private const long MigrationLockKey = 0x5745_4248_4f4f_4b31; // "WEBHOOK1"
 
+    /// <summary>
+    /// Refuses a database that cannot hold every event: in any encoding but UTF-8 (SQL_ASCII is what initdb gives
+    /// without a UTF-8 locale), text beyond that encoding is refused, and every event carrying it would be answered
+    /// 503 and retried by its sender forever.
+    /// </summary>
+    public static async Task RequireUtf8Async(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var show = new NpgsqlCommand("SHOW server_encoding", connection);
+        var encoding = (string?)await show.ExecuteScalarAsync(cancellationToken);
+        if (!string.Equals(encoding, "UTF8", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new DatabaseNotUtf8Exception(connection.Database, encoding ?? "unknown");
+        }
+    }
+
     public static async Task MigrateAsync(IServiceProvider services, CancellationToken cancellationToken = default)
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
         await using var connection = await scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
+        await RequireUtf8Async(connection, cancellationToken);
         // Processes starting together against one database take turns: CREATE SCHEMA IF NOT EXISTS and
         // friends are not safe under concurrency (seen here: 23505 on pg_namespace when two processes started).
         await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", connection))
@@ -76,3 +92,11 @@ internal static class Database
         }
     }
 }
+
+/// <summary>The database's encoding is not UTF-8: the service must not start on it, nor migrate it.</summary>
+internal sealed class DatabaseNotUtf8Exception(string database, string encoding) : Exception(
+    $"The database \"{database}\" uses the encoding {encoding}, and WebhookReceiver needs UTF8: events carry any Unicode " +
+    $"text, which {encoding} cannot hold. Create a UTF-8 database and point ConnectionStrings__Postgres at it: " +
+    "CREATE DATABASE webhookreceiver ENCODING 'UTF8' TEMPLATE template0; (on a server whose default locale is not " +
+    "UTF-8, add LC_COLLATE 'C.UTF-8' LC_CTYPE 'C.UTF-8', or any UTF-8 locale), or initialise the server with " +
+    "initdb --encoding=UTF8.");

@@ -13,6 +13,14 @@ internal sealed record EventHit(
 
 internal sealed record EventHitPage(IReadOnlyList<EventHit> Items, string? NextCursor);
 
+/// <summary>PostgreSQL refused a search parameter as data: the caller's 400, naming the parameter.</summary>
+internal sealed class EventSearchRefusedException(string parameter, string message) : Exception(message)
+{
+    public string Parameter { get; } = parameter;
+
+    public Dictionary<string, string[]> Errors => new() { [Parameter] = [Message] };
+}
+
 /// <summary>
 /// Runs GET /events: accepted events come from webhook_events itself (nothing extra is written on the hot path),
 /// the rest from webhook_receipts; each side is keyset-limited on its own index, then the two are merged.
@@ -33,12 +41,17 @@ internal sealed class EventSearch(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand();
         Prepare(command, q);
         var hits = new List<(char Source, long Id, EventHit Hit)>(q.Limit + 1);
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        try
         {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
                 hits.Add(Read(reader));
             }
+        }
+        catch (PostgresException ex) when (JsonRefused(q, ex))
+        {
+            throw new EventSearchRefusedException("json", JsonRefusal(ex));
         }
         var next = hits.Count > q.Limit ? new EventCursor(hits[q.Limit - 1].Hit.ReceivedAt, hits[q.Limit - 1].Source, hits[q.Limit - 1].Id).Encode() : null;
         return new EventHitPage(hits.Take(q.Limit).Select(h => h.Hit).ToList(), next);
@@ -91,13 +104,27 @@ internal sealed class EventSearch(NpgsqlDataSource dataSource)
             parts.Add("SELECT r.result, count(*) FROM webhook_receipts r WHERE " + Conditions("r", 'r', unpaged, command) + " GROUP BY r.result");
         }
         command.CommandText = string.Join(" UNION ALL ", parts);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        try
         {
-            counts[reader.GetString(0)] = reader.GetInt64(1);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                counts[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        catch (PostgresException ex) when (JsonRefused(q, ex))
+        {
+            throw new EventSearchRefusedException("json", JsonRefusal(ex));
         }
         return counts;
     }
+
+    // Class 22, data exception. The json filter is the only parameter PostgreSQL parses as data (text parameters are
+    // checked before, times are typed), so such an error is the filter's: a number past numeric's range, say.
+    private static bool JsonRefused(EventSearchQuery q, PostgresException ex) =>
+        q.Json is not null && ex.SqlState.StartsWith("22", StringComparison.Ordinal);
+
+    private static string JsonRefusal(PostgresException ex) => $"holds a value PostgreSQL cannot read as jsonb ({ex.MessageText})";
 
     private static string Branch(string columns, string alias, char source, EventSearchQuery q, NpgsqlCommand command) =>
         $"SELECT {columns} WHERE {Conditions(alias, source, q, command)} ORDER BY {alias}.received_at DESC, {alias}.id DESC LIMIT @take";

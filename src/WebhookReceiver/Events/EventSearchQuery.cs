@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using WebhookReceiver.Calls;
+using WebhookReceiver.Data;
 
 namespace WebhookReceiver.Events;
 
@@ -16,7 +17,21 @@ internal sealed record EventSearchQuery(
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 
+    /// <summary>Counts without <c>since</c> cover this much time before <c>until</c> (or now), not every row ever kept.</summary>
+    public static readonly TimeSpan DefaultCountWindow = TimeSpan.FromHours(24);
+
     public bool SearchesEvents => Result is null or ReceiptResult.Accepted;
+
+    /// <summary>The query counts run: <c>since</c> as asked, else <see cref="DefaultCountWindow"/> before the end.</summary>
+    public EventSearchQuery CountWindow(DateTime now)
+    {
+        if (Since is not null)
+        {
+            return this;
+        }
+        var end = Until ?? now;
+        return this with { Since = end.Ticks > DefaultCountWindow.Ticks ? end - DefaultCountWindow : DateTime.MinValue };
+    }
     public bool SearchesReceipts => Result is not ReceiptResult.Accepted && Json is null;
 
     public static bool TryParse(IQueryCollection q, out EventSearchQuery query, out Dictionary<string, string[]> errors)
@@ -55,6 +70,7 @@ internal sealed record EventSearchQuery(
                 errors["cursor"] = ["is not a cursor this service issued"];
             }
         }
+        PostgresText.CheckQuery(q, errors, "call_id", "event");
         query = new EventSearchQuery(Text(q, "call_id"), Text(q, "event"), result, since, until, json, limit, after);
         return errors.Count == 0;
     }
@@ -66,15 +82,29 @@ internal sealed record EventSearchQuery(
         try
         {
             using var document = JsonDocument.Parse(json);
-            return document.RootElement.ValueKind == JsonValueKind.Object
-                ? null
-                : "must be a JSON object, e.g. {\"call\":{\"status\":\"busy\"}}";
+            return document.RootElement.ValueKind != JsonValueKind.Object ? "must be a JSON object, e.g. {\"call\":{\"status\":\"busy\"}}"
+                : !Storable(document.RootElement) ? "must not hold a \\u0000 (NUL) in any name or string: PostgreSQL cannot store it"
+                : null;
         }
         catch (JsonException ex)
         {
             return $"is not valid JSON: {ex.Message}";
         }
+        catch (InvalidOperationException)
+        {
+            // A string that cannot be read as text at all, such as a lone "\ud800" escape.
+            return "holds a string that is not valid Unicode";
+        }
     }
+
+    /// <summary>Every name and string in the JSON passes <see cref="PostgresText"/>'s rule (jsonb refuses \u0000).</summary>
+    private static bool Storable(JsonElement element) => element.ValueKind switch
+    {
+        JsonValueKind.Object => element.EnumerateObject().All(p => PostgresText.CanStore(p.Name) && Storable(p.Value)),
+        JsonValueKind.Array => element.EnumerateArray().All(Storable),
+        JsonValueKind.String => PostgresText.CanStore(element.GetString()),
+        _ => true,
+    };
 }
 
 /// <summary>Where a page ended. Source: 'e' for webhook_events, 'r' for webhook_receipts; at one instant 'r' rows come first.</summary>

@@ -29,18 +29,36 @@ internal static class EventsApi
     {
         if (!EventSearchQuery.TryParse(request.Query, out var q, out var errors))
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid query parameters.");
+            return Invalid(errors);
         }
-        return TypedResults.Ok(await search.SearchAsync(q, cancellationToken));
+        try
+        {
+            return TypedResults.Ok(await search.SearchAsync(q, cancellationToken));
+        }
+        catch (EventSearchRefusedException ex)
+        {
+            return Invalid(ex.Errors);
+        }
     }
 
-    private static async Task<Results<Ok<IReadOnlyDictionary<string, long>>, ValidationProblem>> Count(
-        HttpRequest request, EventSearch search, CancellationToken cancellationToken)
+    private static async Task<Results<Ok<EventCounts>, ValidationProblem>> Count(
+        HttpRequest request, EventSearch search, TimeProvider clock, CancellationToken cancellationToken)
     {
         if (!EventSearchQuery.TryParse(request.Query, out var q, out var errors))
         {
-            return TypedResults.ValidationProblem(errors, title: "Invalid query parameters.");
+            return Invalid(errors);
         }
-        return TypedResults.Ok(await search.CountAsync(q, cancellationToken));
+        var window = q.CountWindow(clock.GetUtcNow().UtcDateTime);
+        try
+        {
+            return TypedResults.Ok(EventCounts.Of(await search.CountAsync(window, cancellationToken), window, q.Since is null));
+        }
+        catch (EventSearchRefusedException ex)
+        {
+            return Invalid(ex.Errors);
+        }
     }
+
+    private static ValidationProblem Invalid(Dictionary<string, string[]> errors) =>
+        TypedResults.ValidationProblem(errors, title: "Invalid query parameters.");
 }

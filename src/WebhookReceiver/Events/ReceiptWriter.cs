@@ -3,6 +3,7 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using NpgsqlTypes;
+using WebhookReceiver.Data;
 
 namespace WebhookReceiver.Events;
 
@@ -117,17 +118,37 @@ internal sealed partial class ReceiptWriter : BackgroundService
             command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = batch.Select(r => r.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
+        catch (PostgresException ex) when (batch.Count > 1 && !ex.IsTransient)
+        {
+            // The database refused something in one row (the text is made storable first, so this is the unforeseen
+            // case): keep the others by writing each alone, losing only the row that is refused again.
+            LogBatchRefused(batch.Count, ex.SqlState);
+            foreach (var receipt in batch)
+            {
+                await WriteAsync([receipt], cancellationToken);
+            }
+        }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
         {
             LogWriteFailed(batch.Count, ex.Message);
         }
     }
 
+    // A receipt's call ID and event name come from a body that was refused, often for holding exactly such text (a
+    // \u0000, or a capped ID that split a surrogate pair): stored with U+FFFD in its place, the receipt stays findable
+    // and the rows batched with it are not refused along with it.
     private static void Text(NpgsqlCommand command, IEnumerable<string?> values) =>
-        command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = values.ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        command.Parameters.Add(new NpgsqlParameter<string?[]>
+        {
+            TypedValue = values.Select(PostgresText.Storable).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+        });
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook receipts dropped: {Dropped} since the last report (write queue full)")]
     private partial void LogDropped(long dropped);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "Webhook receipts: a batch of {Count} was refused ({SqlState}); writing them one by one")]
+    private partial void LogBatchRefused(int count, string sqlState);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Webhook receipts lost: {Count} could not be written ({Error})")]
     private partial void LogWriteFailed(int count, string error);

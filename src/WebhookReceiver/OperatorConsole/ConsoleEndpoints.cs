@@ -94,7 +94,8 @@ internal static class ConsoleEndpoints
         return Page<DestinationsPage>(new DestinationsModel(rows) { Notice = ConsoleNotice.From(request.Query) });
     }
 
-    private static async Task<IResult> Events(HttpRequest request, EventSearch search, CancellationToken cancellationToken)
+    private static async Task<IResult> Events(
+        HttpRequest request, EventSearch search, TimeProvider clock, CancellationToken cancellationToken)
     {
         var filters = Filters(request.Query, ("call_id", "Call ID", "call_123"), ("event", "Event", "call.completed"),
             ("json", "Body contains (JSON)", "{\"variables\":{\"order\":\"B2\"}}"),
@@ -104,14 +105,27 @@ internal static class ConsoleEndpoints
         {
             return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, [], null, null, errors), StatusCodes.Status400BadRequest);
         }
-        var page = await search.SearchAsync(q, cancellationToken);
-        var counts = q.After is null ? await search.CountAsync(q, cancellationToken) : null;
+        EventHitPage page;
+        IReadOnlyDictionary<string, long>? counts;
+        // Counted in the same window as GET /events/counts: without since, the last day, not the whole table.
+        var window = q.CountWindow(clock.GetUtcNow().UtcDateTime);
+        try
+        {
+            page = await search.SearchAsync(q, cancellationToken);
+            counts = q.After is null ? await search.CountAsync(window, cancellationToken) : null;
+        }
+        catch (EventSearchRefusedException ex)
+        {
+            var refused = new EventsModel(filters, result, ReceiptResult.All, [], null, null, ex.Errors);
+            return Page<EventsPage>(refused, StatusCodes.Status400BadRequest);
+        }
         var rows = page.Items.Select(e => new EventRow(e.Result, e.ReceivedAt, e.CallId, e.Event, e.WebhookId, e.Reason, e.BodyBytes,
             e.EventId, e.ReceiptId, e.QuarantineId, e.RemoteAddress, e.CreatedAt, e.Status, e.OutOfOrder,
             e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null)).ToList();
         var paging = result is null ? filters : [.. filters, new ConsoleFilter("result", "Result", result)];
         return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts, NextPage("/console/events", paging, page.NextCursor), errors)
         {
+            CountsSince = window.Since,
             Notice = ConsoleNotice.From(request.Query),
         });
     }

@@ -70,6 +70,9 @@ public sealed record EventsModel(IReadOnlyList<ConsoleFilter> Filters, string? R
     IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage, IReadOnlyDictionary<string, string[]> Errors)
 {
     public string? Notice { get; init; }
+
+    /// <summary>Where the counts start (the last day when no since was given).</summary>
+    public DateTime? CountsSince { get; init; }
 }
 
 public sealed record EventRow(string Result, DateTime ReceivedAt, string? CallId, string? Event, string? WebhookId, string? Reason,

@@ -32,10 +32,14 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
     /// <summary>Data/Sql/ingest_event.call.sql: bench/run.sh builds its pgbench script from the same file.</summary>
     public static readonly string Sql = Data.Sql.SqlScripts.Read("ingest_event.call.sql");
 
-    /// <summary>Stores the events atomically; on any error nothing of the batch is committed.</summary>
-    public async Task<IngestResult[]> IngestAsync(IReadOnlyList<IngestCommand> commands, CancellationToken cancellationToken)
+    /// <summary>
+    /// Stores the events atomically; on any error nothing of the batch is committed. <paramref name="openCancellation"/>
+    /// bounds only the wait for a connection: once the batch is sent, it runs to its commit or its error.
+    /// </summary>
+    public async Task<IngestResult[]> IngestAsync(IReadOnlyList<IngestCommand> commands, CancellationToken openCancellation)
     {
-        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var connection = await OpenAsync(openCancellation);
+        var cancellationToken = CancellationToken.None; // the batch, once sent, is never cut short
         await using var batch = new NpgsqlBatch(connection);
         foreach (var c in commands)
         {
@@ -53,6 +57,33 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
             await reader.NextResultAsync(cancellationToken);
         }
         return results;
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        // Npgsql does not always give up at the token: against a listener that accepts the TCP connection and never
+        // answers the start-up message, opens were seen to wait out the full connect timeout (5 s) regardless. So
+        // stop waiting on our side, and leave the attempt to finish, and be closed, on its own.
+        var open = dataSource.OpenConnectionAsync(cancellationToken).AsTask();
+        try
+        {
+            return await open.WaitAsync(cancellationToken);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException)
+        {
+            if (!open.IsCompleted)
+            {
+                _ = open.ContinueWith(static attempt =>
+                {
+                    if (attempt.IsCompletedSuccessfully)
+                    {
+                        attempt.Result.Dispose();
+                    }
+                    return attempt.Exception; // observed: an abandoned attempt's failure is not an unobserved task exception
+                }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+            throw new IngestConnectionException(ex);
+        }
     }
 
     private static NpgsqlBatchCommand Command(IngestCommand c)

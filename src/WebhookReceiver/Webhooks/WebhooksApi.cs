@@ -105,7 +105,7 @@ internal static class WebhooksApi
             var fields = new Dictionary<string, string[]> { ["body"] = [$"holds a value PostgreSQL cannot store ({ex.MessageText})"] };
             return await Refuse(context, body, "unstorable_text", fields, edge, null, cancellationToken);
         }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IngestOverloadedException)
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IngestUnavailableException)
         {
             metrics.Received("unavailable");
             logger.LogError("Webhook not stored, database unavailable: {Error}", ex.Message);

@@ -18,6 +18,23 @@ public sealed class CallsApiTests(ReceiverFactory app)
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
     }
 
+    [Theory]
+    [InlineData("customer_id=cust%00", "customer_id")]
+    [InlineData("status=%00", "status")]
+    [InlineData("cursor=MTAwfGNhbGwAeA", "cursor")] // base64url of "100|call\0x": a forged cursor whose ID holds a NUL
+    public async Task A_list_parameter_PostgreSQL_cannot_hold_is_a_400_naming_it_not_a_500(string query, string parameter)
+    {
+        using var client = app.CreateClient();
+
+        using var response = await client.GetAsync(new Uri("/calls?" + query, UriKind.Relative));
+        using var page = await client.GetAsync(new Uri("/console/calls?" + query, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal([parameter], (await response.JsonAsync()).GetProperty("errors").EnumerateObject().Select(e => e.Name));
+        Assert.Equal(HttpStatusCode.BadRequest, page.StatusCode);
+    }
+
     [Fact]
     public async Task A_call_shows_its_record_timeline_and_actions_in_the_contracts_shape()
     {

@@ -167,6 +167,41 @@ public sealed class EventSearchTests(ReceiverFactory app)
         Assert.True(errors.TryGetProperty(parameter, out _), $"errors should name {parameter}: {errors}");
     }
 
+    [Theory]
+    [InlineData("/events", "json=%7B%22a%22%3A%22%5Cu0000%22%7D", "json")] // {"a":"\u0000"}: jsonb refuses the escape
+    [InlineData("/events", "json=%7B%22a%5Cu0000%22%3A1%7D", "json")] // in a name
+    [InlineData("/events", "json=%7B%22a%22%3A%5B%22x%5Cu0000%22%5D%7D", "json")] // in an array
+    [InlineData("/events", "json=%7B%22a%22%3A%22%5Cud800%22%7D", "json")] // a lone surrogate escape
+    [InlineData("/events", "json=%7B%22a%22%3A1e1000000%7D", "json")] // past numeric's range
+    [InlineData("/events", "call_id=call%00x", "call_id")]
+    [InlineData("/events", "event=call.%00", "event")]
+    [InlineData("/events/counts", "json=%7B%22a%22%3A%22%5Cu0000%22%7D", "json")]
+    [InlineData("/events/counts", "json=%7B%22a%22%3A1e1000000%7D", "json")]
+    [InlineData("/events/counts", "call_id=%00", "call_id")]
+    [InlineData("/events/counts", "event=%00", "event")]
+    public async Task Text_PostgreSQL_cannot_hold_is_a_400_naming_the_parameter_not_a_500(string path, string query, string parameter)
+    {
+        using var client = app.CreateClient();
+        using var response = await client.GetAsync(new Uri(path + "?" + query, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var errors = (await response.JsonAsync()).GetProperty("errors");
+        Assert.Equal([parameter], errors.EnumerateObject().Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task The_console_search_page_names_the_bad_parameter_too()
+    {
+        using var client = app.CreateClient();
+        var json = Uri.EscapeDataString("{\"a\":1e1000000}");
+
+        using var response = await client.GetAsync(new Uri("/console/events?json=" + json, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("cannot read as jsonb", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Json_search_uses_the_gin_index_on_a_table_large_enough_for_the_planner_to_prefer_it()
     {

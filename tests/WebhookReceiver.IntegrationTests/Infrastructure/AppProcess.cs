@@ -33,7 +33,10 @@ internal sealed class AppProcess : IAsyncDisposable
     public const string OperatorPassword = "operator-pass-for-process-tests";
 
     /// <param name="unixSocket">Also listen on this Unix socket (the loopback port stays, for readiness).</param>
-    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, string? unixSocket = null)
+    /// <param name="readinessPath">What must answer 2xx before the app counts as started: /health/live for an app
+    /// that is meant to run without its database.</param>
+    public static async Task<AppProcess> StartAsync(IReadOnlyDictionary<string, string?> environment, string? unixSocket = null,
+        string readinessPath = "/health/ready")
     {
         var port = Ports.Free();
         var urls = $"http://127.0.0.1:{port}" + (unixSocket is null ? "" : $";http://unix:{unixSocket}");
@@ -43,7 +46,7 @@ internal sealed class AppProcess : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => app.Keep(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await app.WaitReadyAsync(TimeSpan.FromSeconds(60));
+        await app.WaitReadyAsync(readinessPath, TimeSpan.FromSeconds(60));
         return app;
     }
 
@@ -112,7 +115,7 @@ internal sealed class AppProcess : IAsyncDisposable
         }
     }
 
-    private async Task WaitReadyAsync(TimeSpan timeout)
+    private async Task WaitReadyAsync(string readinessPath, TimeSpan timeout)
     {
         using var client = CreateClient();
         await Eventually.WaitAsync(async () =>
@@ -123,7 +126,7 @@ internal sealed class AppProcess : IAsyncDisposable
             }
             try
             {
-                using var response = await client.GetAsync(new Uri("/health/ready", UriKind.Relative));
+                using var response = await client.GetAsync(new Uri(readinessPath, UriKind.Relative));
                 return response.IsSuccessStatusCode;
             }
             catch (HttpRequestException)

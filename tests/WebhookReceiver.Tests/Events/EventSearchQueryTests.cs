@@ -48,10 +48,24 @@ public sealed class EventSearchQueryTests
     [InlineData("{", "is not valid JSON")]
     [InlineData("\"busy\"", "must be a JSON object")]
     [InlineData("[]", "must be a JSON object")]
+    [InlineData("""{"a":"\u0000"}""", "must not hold a \\u0000")]
+    [InlineData("""{"a":{"b\u0000":1}}""", "must not hold a \\u0000")]
+    [InlineData("""{"a":"\ud800"}""", "not valid Unicode")] // JSON escapes: a raw string keeps them as text
     public void A_json_that_is_not_an_object_is_refused_naming_json(string json, string message)
     {
         Assert.False(EventSearchQuery.TryParse(Query(("json", json)), out _, out var errors));
         Assert.Contains(message, Assert.Single(errors["json"]), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Counts_without_since_cover_the_24_hours_before_until_or_now()
+    {
+        var now = new DateTime(2026, 5, 29, 12, 0, 0, DateTimeKind.Utc);
+        Assert.Equal(now.AddHours(-24), Parsed().CountWindow(now).Since);
+        Assert.Equal(now.AddDays(-3).AddHours(-24), Parsed(("until", "2026-05-26T12:00:00Z")).CountWindow(now).Since);
+        Assert.Equal(now.AddDays(-30), Parsed(("since", "2026-04-29T12:00:00Z")).CountWindow(now).Since);
+        // Nothing before the first day to start from: the window starts at the beginning of time, not at an exception.
+        Assert.Equal(DateTime.MinValue, Parsed(("until", "0001-01-01T01:00:00Z")).CountWindow(now).Since);
     }
 
     [Fact]
