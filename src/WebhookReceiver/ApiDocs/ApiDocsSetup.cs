@@ -25,7 +25,8 @@ internal static class ApiDocsSetup
                     Version = typeof(ApiDocsSetup).Assembly.GetName().Version?.ToString(3) ?? "0",
                     Description = "Receives MiniVoice webhooks, keeps every call's history and runs its CRM and ticket work. " +
                                   "Operator endpoints take HTTP Basic with Dashboard:Username/Password (or only local requests " +
-                                  "when those are not set); the webhook endpoint takes Standard Webhooks signatures or its own Basic credentials.",
+                                  "when those are not set); the webhook endpoint takes Standard Webhooks signatures or its own Basic " +
+                                  "credentials.",
                 };
                 return Task.CompletedTask;
             });

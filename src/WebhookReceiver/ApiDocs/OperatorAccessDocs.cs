@@ -53,7 +53,8 @@ internal sealed class OperatorAccessTransformer : IOpenApiOperationTransformer
 internal static class QueryParameterDocs
 {
     /// <summary>Documents query parameters of an endpoint that parses its query itself (to name each bad one in a 400).</summary>
-    public static RouteHandlerBuilder WithQueryParameters(this RouteHandlerBuilder builder, params (string Name, string Description)[] parameters) =>
+    public static RouteHandlerBuilder WithQueryParameters(
+        this RouteHandlerBuilder builder, params (string Name, string Description)[] parameters) =>
         builder.AddOpenApiOperationTransformer((operation, _, _) =>
         {
             operation.Parameters ??= [];

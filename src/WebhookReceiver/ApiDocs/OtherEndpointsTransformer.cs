@@ -92,10 +92,17 @@ internal sealed class OtherEndpointsTransformer(EndpointDataSource endpoints) : 
         }
         if (m.GetMetadata<OperatorOnlyMetadata>() is not null)
         {
-            operation.Security = [new OpenApiSecurityRequirement { [new OpenApiSecuritySchemeReference(OperatorAccessTransformer.SchemeName, document)] = [] }];
+            operation.Security =
+            [
+                new OpenApiSecurityRequirement
+                {
+                    [new OpenApiSecuritySchemeReference(OperatorAccessTransformer.SchemeName, document)] = [],
+                },
+            ];
         }
         return operation;
     }
 
-    private static string ReasonPhrase(int status) => Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Response";
+    private static string ReasonPhrase(int status) =>
+        Microsoft.AspNetCore.WebUtilities.ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "Response";
 }

@@ -7,7 +7,7 @@ namespace WebhookReceiver.ApiDocs;
 // Endpoints that read their bodies themselves (byte-exact for signatures, lenient for error messages) declare
 // these shapes for the document only; the validators stay the authority.
 
-[Description("A MiniVoice webhook event (CONTRACT.md). Unknown properties are accepted and kept.")]
+[Description("A MiniVoice webhook event (README \"Receiving webhooks\"). Unknown properties are accepted and kept.")]
 internal sealed record MiniVoiceEventBody(
     [property: Description("Event type, e.g. call.completed: ^[a-z][a-z0-9_.]*$, at most 64 characters")] string Event,
     [property: Description("RFC 3339 time with an offset")] DateTimeOffset CreatedAt,

@@ -6,7 +6,8 @@ using WebhookReceiver.Webhooks;
 namespace WebhookReceiver.Calls;
 
 /// <summary>GET /calls parameters, parsed and checked; the cursor is the last item's (activity time, id).</summary>
-internal sealed record CallListQuery(string? CustomerId, string? Status, DateTime? Since, DateTime? Until, int Limit, (DateTime At, string Id)? After)
+internal sealed record CallListQuery(
+    string? CustomerId, string? Status, DateTime? Since, DateTime? Until, int Limit, (DateTime At, string Id)? After)
 {
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
@@ -15,7 +16,8 @@ internal sealed record CallListQuery(string? CustomerId, string? Status, DateTim
     {
         errors = [];
         var limit = DefaultLimit;
-        if (q.TryGetValue("limit", out var l) && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        if (q.TryGetValue("limit", out var l)
+            && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
         {
             errors["limit"] = [$"must be a whole number from 1 to {MaxLimit}"];
         }

@@ -4,7 +4,7 @@ using WebhookReceiver.Data;
 
 namespace WebhookReceiver.Calls;
 
-/// <summary>The call record as GET /calls answers it (CONTRACT.md §2: these names are fixed).</summary>
+/// <summary>The call record as GET /calls answers it (README "Call records": these names are fixed).</summary>
 internal record CallSummary(
     string Id, string? CustomerId, string? ApplicationId, string? Direction,
     [property: JsonPropertyName("from")] string? From, [property: JsonPropertyName("to")] string? To,
@@ -24,7 +24,7 @@ internal record CallSummary(
 internal sealed record EventView(long Id, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder,
     string? WebhookId, JsonElement? Data);
 
-internal sealed record ActionView(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind, int? LastHttpStatus,
-    string? JobId, DateTime UpdatedAt, DateTime? CompletedAt);
+internal sealed record ActionView(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind,
+    int? LastHttpStatus, string? JobId, DateTime UpdatedAt, DateTime? CompletedAt);
 
 internal sealed record CallPage(IReadOnlyList<CallSummary> Items, string? NextCursor);

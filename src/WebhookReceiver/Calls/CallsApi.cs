@@ -39,7 +39,8 @@ internal static class CallsApi
         diagnostics.Set("CallId", callId);
         var details = await LoadCallAsync(db, callId, cancellationToken);
         return details is null
-            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found", detail: $"No call with ID '{callId}' has been seen.")
+            ? TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Call not found",
+                detail: $"No call with ID '{callId}' has been seen.")
             : TypedResults.Ok(details);
     }
 
@@ -53,7 +54,8 @@ internal static class CallsApi
         }
         var (events, eventsTotal) = await CallTimeline.LoadAsync(db, callId, cancellationToken);
         var actions = await db.Actions.AsNoTracking().Where(a => a.CallId == callId).OrderBy(a => a.Id)
-            .Select(a => new ActionView(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus, a.JobId, a.UpdatedAt, a.CompletedAt))
+            .Select(a => new ActionView(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus, a.JobId,
+                a.UpdatedAt, a.CompletedAt))
             .ToListAsync(cancellationToken);
         return CallDetailsResponse.Of(CallSummary.Of(call), events, eventsTotal, actions);
     }

@@ -7,7 +7,7 @@ using WebhookReceiver.MiniVoice;
 
 namespace WebhookReceiver.Calls;
 
-/// <summary>POST /calls: asks MiniVoice for a call and stores its ID before answering (CONTRACT.md §4).</summary>
+/// <summary>POST /calls: asks MiniVoice for a call and stores its ID before answering (README "Creating calls").</summary>
 internal static class CreateCallApi
 {
     // MiniVoice error codes mapped by code, whatever HTTP status MiniVoice used.
@@ -23,7 +23,8 @@ internal static class CreateCallApi
 
     public static IHostApplicationBuilder AddCallCreation(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<MiniVoiceOptions>().BindConfiguration(MiniVoiceOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<MiniVoiceOptions>().BindConfiguration(MiniVoiceOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<IValidator<CreateCallBody>, CreateCallValidator>();
         builder.Services.AddSingleton<CreatedCallStore>();
         // No resilience handler on purpose: a retried POST /v1/calls could ring someone twice.
@@ -71,7 +72,8 @@ internal static class CreateCallApi
                 return Refused(refused);
             case CreateCallResult.TimedOut:
                 return TypedResults.Problem(statusCode: StatusCodes.Status504GatewayTimeout, title: "MiniVoice did not answer in time",
-                    detail: $"No answer within {options.Value.TimeoutSeconds} s. The call may or may not have been placed; it was not retried.");
+                    detail: $"No answer within {options.Value.TimeoutSeconds} s. " +
+                        "The call may or may not have been placed; it was not retried.");
             default:
                 return TypedResults.Problem(statusCode: StatusCodes.Status502BadGateway, title: "MiniVoice is unreachable");
         }
@@ -81,7 +83,9 @@ internal static class CreateCallApi
     {
         var status = refused.Code is not null && StatusByCode.TryGetValue(refused.Code, out var mapped)
             ? mapped
-            : refused.HttpStatus >= 500 || refused.Code is null ? StatusCodes.Status502BadGateway : StatusCodes.Status422UnprocessableEntity;
+            : refused.HttpStatus >= 500 || refused.Code is null
+                ? StatusCodes.Status502BadGateway
+                : StatusCodes.Status422UnprocessableEntity;
         return TypedResults.Problem(statusCode: status, title: "MiniVoice refused the call", detail: refused.Message,
             extensions: new Dictionary<string, object?> { ["code"] = refused.Code, ["minivoice_status"] = refused.HttpStatus });
     }

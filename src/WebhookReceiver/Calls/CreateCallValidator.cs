@@ -46,10 +46,11 @@ internal sealed partial class CreateCallValidator : AbstractValidator<CreateCall
 
     public CreateCallValidator()
     {
-        RuleForEach(x => x.ShapeErrors).Custom((e, ctx) => ctx.AddFailure(new FluentValidation.Results.ValidationFailure(e.Field, e.Message)));
-        RuleFor(x => x.From).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "from" or "body")).Matches(PhoneNumber.E164())
-            .WithMessage("must be an E.164 number such as +15551230001").OverridePropertyName("from");
-        RuleFor(x => x.To).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "to" or "body")).Matches(PhoneNumber.E164())
-            .WithMessage("must be an E.164 number such as +15551230002").OverridePropertyName("to");
+        RuleForEach(x => x.ShapeErrors)
+            .Custom((e, ctx) => ctx.AddFailure(new FluentValidation.Results.ValidationFailure(e.Field, e.Message)));
+        RuleFor(x => x.From).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "from" or "body"))
+            .Matches(PhoneNumber.E164()).WithMessage("must be an E.164 number such as +15551230001").OverridePropertyName("from");
+        RuleFor(x => x.To).NotEmpty().WithMessage("is required").Unless(x => x.ShapeErrors.Any(e => e.Field is "to" or "body"))
+            .Matches(PhoneNumber.E164()).WithMessage("must be an E.164 number such as +15551230002").OverridePropertyName("to");
     }
 }

@@ -32,7 +32,8 @@ internal sealed class CreatedCallStore(NpgsqlDataSource dataSource)
                      CallStatus.Normalize(call.Status) ?? CallStatus.Dialing,
                  })
         {
-            command.Parameters.Add(new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+            command.Parameters.Add(
+                new NpgsqlParameter { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         }
         // Not cancellable: MiniVoice already placed the call, so its ID must be kept even if our caller left.
         await command.ExecuteNonQueryAsync(CancellationToken.None);

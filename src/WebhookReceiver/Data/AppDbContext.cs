@@ -76,7 +76,8 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             // Once per (event, action) and one ticket per call, whatever the number of failing events; an
             // operator's replay is the deliberate exception.
             a.HasIndex(e => new { e.EventId, e.Action }).IsUnique().HasFilter("replay_of IS NULL");
-            a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create' AND replay_of IS NULL").HasDatabaseName("ix_call_actions_one_ticket_per_call");
+            a.HasIndex(e => e.CallId).IsUnique().HasFilter("action = 'ticket.create' AND replay_of IS NULL")
+                .HasDatabaseName("ix_call_actions_one_ticket_per_call");
             // The dispatcher's work list: due pending rows per action, oldest due first, however large the table grows.
             a.HasIndex(e => new { e.Action, e.NextAttemptAt }).HasFilter("state = 'pending'").HasDatabaseName("ix_call_actions_due");
             a.Property(e => e.NextAttemptAt).HasDefaultValueSql("now()");

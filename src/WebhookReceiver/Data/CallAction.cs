@@ -46,7 +46,7 @@ internal sealed class CallAction
     public string? RequestedBy { get; set; }
 }
 
-/// <summary>The states of a <see cref="CallAction"/> (CONTRACT.md §3), as stored.</summary>
+/// <summary>The states of a <see cref="CallAction"/> (README "Background work"), as stored.</summary>
 internal static class ActionState
 {
     /// <summary>Waiting for its first attempt or a retry, or being attempted (then it has a live lease).</summary>

@@ -23,7 +23,8 @@ internal static class Database
         if (string.IsNullOrWhiteSpace(connectionString))
         {
             throw new InvalidOperationException(
-                "ConnectionStrings:Postgres is not set (env ConnectionStrings__Postgres). scripts/run.sh starts a local PostgreSQL for you.");
+                "ConnectionStrings:Postgres is not set (env ConnectionStrings__Postgres). " +
+                "scripts/run.sh starts a local PostgreSQL for you.");
         }
         var csb = new NpgsqlConnectionStringBuilder(connectionString);
         // The hot path repeats a handful of statements: let Npgsql prepare them server-side.
@@ -71,7 +72,8 @@ internal static class Database
     {
         await using var scope = services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<AppDbContext>();
-        await using var connection = await scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
+        await using var connection =
+            await scope.ServiceProvider.GetRequiredService<NpgsqlDataSource>().OpenConnectionAsync(cancellationToken);
         await RequireUtf8Async(connection, cancellationToken);
         // Processes starting together against one database take turns: CREATE SCHEMA IF NOT EXISTS and
         // friends are not safe under concurrency (seen here: 23505 on pg_namespace when two processes started).

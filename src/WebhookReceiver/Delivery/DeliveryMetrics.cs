@@ -37,8 +37,8 @@ internal sealed class DeliveryMetrics
             description: "Hangfire jobs enqueued and not yet fetched by a worker");
         meter.CreateObservableGauge("webhookreceiver.destination.pending", () => PerDestination(d => d.Pending),
             description: "Pending actions per destination");
-        meter.CreateObservableGauge("webhookreceiver.destination.oldest_pending_age", () => PerDestination(d => d.OldestPendingSeconds), unit: "s",
-            description: "Age of the oldest pending action per destination");
+        meter.CreateObservableGauge("webhookreceiver.destination.oldest_pending_age", () => PerDestination(d => d.OldestPendingSeconds),
+            unit: "s", description: "Age of the oldest pending action per destination");
         meter.CreateObservableGauge("webhookreceiver.destination.in_flight", () => PerDestination(d => d.InFlight),
             description: "Request lanes held by running batches per destination (at most its MaxConcurrency)");
         meter.CreateObservableGauge("webhookreceiver.destination.open", () => PerDestination(d => d.Breaker == BreakerState.Closed ? 0 : 1),
@@ -49,7 +49,8 @@ internal sealed class DeliveryMetrics
 
     public void RecordAttempt(string action, ActionOutcome outcome) => _attempts.Add(1,
         new KeyValuePair<string, object?>("action", ActionNames.All.Contains(action) ? action : "other"),
-        new KeyValuePair<string, object?>("outcome", outcome.Succeeded ? "succeeded" : outcome.Permanent ? "permanent_failure" : "transient_failure"));
+        new KeyValuePair<string, object?>("outcome",
+            outcome.Succeeded ? "succeeded" : outcome.Permanent ? "permanent_failure" : "transient_failure"));
 
     private IEnumerable<Measurement<T>> Overall<T>(Func<DeliveryOverview, T> value) where T : struct =>
         Snapshot() is { } s ? [new Measurement<T>(value(s))] : [];

@@ -53,7 +53,9 @@ internal sealed class EventSearch(NpgsqlDataSource dataSource)
         {
             throw new EventSearchRefusedException("json", JsonRefusal(ex));
         }
-        var next = hits.Count > q.Limit ? new EventCursor(hits[q.Limit - 1].Hit.ReceivedAt, hits[q.Limit - 1].Source, hits[q.Limit - 1].Id).Encode() : null;
+        var next = hits.Count > q.Limit
+            ? new EventCursor(hits[q.Limit - 1].Hit.ReceivedAt, hits[q.Limit - 1].Source, hits[q.Limit - 1].Id).Encode()
+            : null;
         return new EventHitPage(hits.Take(q.Limit).Select(h => h.Hit).ToList(), next);
     }
 
@@ -101,7 +103,8 @@ internal sealed class EventSearch(NpgsqlDataSource dataSource)
         }
         if (q.SearchesReceipts)
         {
-            parts.Add("SELECT r.result, count(*) FROM webhook_receipts r WHERE " + Conditions("r", 'r', unpaged, command) + " GROUP BY r.result");
+            parts.Add("SELECT r.result, count(*) FROM webhook_receipts r WHERE " + Conditions("r", 'r', unpaged, command)
+                + " GROUP BY r.result");
         }
         command.CommandText = string.Join(" UNION ALL ", parts);
         try

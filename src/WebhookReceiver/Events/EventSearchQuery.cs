@@ -38,7 +38,8 @@ internal sealed record EventSearchQuery(
     {
         errors = [];
         var limit = DefaultLimit;
-        if (q.TryGetValue("limit", out var l) && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
+        if (q.TryGetValue("limit", out var l)
+            && (!int.TryParse(l, NumberStyles.None, CultureInfo.InvariantCulture, out limit) || limit is < 1 or > MaxLimit))
         {
             errors["limit"] = [$"must be a whole number from 1 to {MaxLimit}"];
         }

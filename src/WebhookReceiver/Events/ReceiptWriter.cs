@@ -104,8 +104,10 @@ internal sealed partial class ReceiptWriter : BackgroundService
         try
         {
             await using var command = _dataSource.CreateCommand(
-                "INSERT INTO webhook_receipts (received_at, result, reason, call_id, event, webhook_id, body_bytes, remote_address, quarantine_id, event_id) " +
-                "SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], $8::text[], $9::bigint[], $10::bigint[])");
+                "INSERT INTO webhook_receipts (received_at, result, reason, call_id, event, webhook_id, body_bytes, remote_address, " +
+                "quarantine_id, event_id) " +
+                "SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::bigint[], " +
+                "$8::text[], $9::bigint[], $10::bigint[])");
             command.Parameters.Add(new NpgsqlParameter<DateTime[]> { TypedValue = batch.Select(r => r.ReceivedAt).ToArray() });
             Text(command, batch.Select(r => r.Result));
             Text(command, batch.Select(r => r.Reason));
@@ -114,8 +116,14 @@ internal sealed partial class ReceiptWriter : BackgroundService
             Text(command, batch.Select(r => r.WebhookId));
             command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = batch.Select(r => r.BodyBytes).ToArray() });
             Text(command, batch.Select(r => r.RemoteAddress));
-            command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = batch.Select(r => r.QuarantineId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
-            command.Parameters.Add(new NpgsqlParameter<long?[]> { TypedValue = batch.Select(r => r.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint });
+            command.Parameters.Add(new NpgsqlParameter<long?[]>
+            {
+                TypedValue = batch.Select(r => r.QuarantineId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+            });
+            command.Parameters.Add(new NpgsqlParameter<long?[]>
+            {
+                TypedValue = batch.Select(r => r.EventId).ToArray(), NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bigint,
+            });
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         catch (PostgresException ex) when (batch.Count > 1 && !ex.IsTransient)

@@ -21,7 +21,8 @@ internal static class Health
             .DocumentResponse(StatusCodes.Status200OK, "text/plain");
         app.MapHealthChecks("/health/ready", new HealthCheckOptions { Predicate = c => c.Tags.Contains("ready") })
             .WithName("Readiness").WithSummary("200 when PostgreSQL and Hangfire's storage answer, else 503").WithTags("Health")
-            .DocumentResponse(StatusCodes.Status200OK, "text/plain").DocumentResponse(StatusCodes.Status503ServiceUnavailable, "text/plain");
+            .DocumentResponse(StatusCodes.Status200OK, "text/plain")
+            .DocumentResponse(StatusCodes.Status503ServiceUnavailable, "text/plain");
         return app;
     }
 }

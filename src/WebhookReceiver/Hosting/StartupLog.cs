@@ -16,7 +16,9 @@ internal static class StartupLog
             var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("WebhookReceiver");
             var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses ?? [];
             var webhooks = app.Services.GetRequiredService<IOptions<WebhookOptions>>().Value;
-            logger.LogInformation("WebhookReceiver {Version} as {Role} listening on {Urls}; webhook auth: {SecretCount} signing secret(s), basic auth {BasicAuth}",
+            logger.LogInformation(
+                "WebhookReceiver {Version} as {Role} listening on {Urls}; " +
+                "webhook auth: {SecretCount} signing secret(s), basic auth {BasicAuth}",
                 typeof(StartupLog).Assembly.GetName().Version, app.Configuration.Role(), string.Join(", ", addresses),
                 webhooks.ConfiguredSecrets.Count(), webhooks.BasicAuth.IsConfigured ? "on" : "off");
             if (!webhooks.HasAuthentication && webhooks.AllowUnauthenticated)

@@ -8,7 +8,8 @@ internal sealed record CreateCallRequest(string From, string To, bool Record);
 
 /// <summary>MiniVoice's answer to POST /v1/calls (fixtures/create-call.response.json).</summary>
 internal sealed record CreatedCall(
-    string Id, string? Status, string? Direction, string? From, string? To, string? ApplicationId, string? CustomerId, DateTimeOffset? CreatedAt);
+    string Id, string? Status, string? Direction, string? From, string? To, string? ApplicationId, string? CustomerId,
+    DateTimeOffset? CreatedAt);
 
 internal abstract record CreateCallResult
 {
@@ -25,7 +26,8 @@ internal abstract record CreateCallResult
 /// </summary>
 internal sealed class MiniVoiceClient(HttpClient http, IOptions<MiniVoiceOptions> options, ILogger<MiniVoiceClient> logger)
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json =
+        new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
 
     /// <summary>
     /// Not cancellable by the caller on purpose: once asked, MiniVoice may place the call, and the answer is the only

@@ -18,14 +18,18 @@ internal static class ConsoleActions
     public static RouteGroupBuilder MapConsoleActions(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup(ConsolePaths.Root).RequireOperator().WithTags("Console");
-        group.MapPost("/actions/{actionId:long}/retry", async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) =>
-            await BackToCall(http, ConsoleNotice.ForAction("retry", (await recovery.RetryAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
+        group.MapPost("/actions/{actionId:long}/retry",
+                async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) => await BackToCall(http,
+                    ConsoleNotice.ForAction("retry", (await recovery.RetryAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
             .WithSummary("Console button: retry an action now, then back to its call page (form field call_id).");
-        group.MapPost("/actions/{actionId:long}/cancel", async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) =>
-            await BackToCall(http, ConsoleNotice.ForAction("cancel", (await recovery.CancelAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
+        group.MapPost("/actions/{actionId:long}/cancel",
+                async (long actionId, HttpContext http, ActionRecovery recovery, CancellationToken ct) => await BackToCall(http,
+                    ConsoleNotice.ForAction("cancel", (await recovery.CancelAsync(actionId, OperatorAccess.Name(http), ct)).Outcome)))
             .WithSummary("Console button: cancel a pending action that is not being sent, then back to its call page.");
         group.MapPost("/events/{eventId:long}/replay", async (long eventId, HttpContext http, EventReplay replay, CancellationToken ct) =>
-            await BackToCall(http, await replay.ReplayAsync(eventId, null, OperatorAccess.Name(http), ct) is { Count: > 0 } ? "replayed" : "nothing-to-replay"))
+                await BackToCall(http, await replay.ReplayAsync(eventId, null, OperatorAccess.Name(http), ct) is { Count: > 0 }
+                    ? "replayed"
+                    : "nothing-to-replay"))
             .WithSummary("Console button: replay an event's workflows, then back to its call page.");
         group.MapPost("/quarantine/{quarantineId:long}/reingest", Reingest)
             .WithSummary("Console button: validate a quarantined body again; to its call when stored, else back to the events page.");
@@ -48,11 +52,18 @@ internal static class ConsoleActions
         return Results.Redirect(QueryHelpers.AddQueryString(page, "notice", notice), permanent: false, preserveMethod: false);
     }
 
-    private static async Task<IResult> SetPaused(string name, bool paused, HttpContext http, DestinationControl control, CancellationToken ct)
+    private static async Task<IResult> SetPaused(
+        string name, bool paused, HttpContext http, DestinationControl control, CancellationToken ct)
     {
         var changed = await control.SetPausedAsync(name, paused, OperatorAccess.Name(http), ct);
-        var notice = changed switch { null => "destination-unknown", true => paused ? "paused" : "resumed", false => paused ? "already-paused" : "already-resumed" };
-        return Results.Redirect(QueryHelpers.AddQueryString("/console/destinations", "notice", notice), permanent: false, preserveMethod: false);
+        var notice = changed switch
+        {
+            null => "destination-unknown",
+            true => paused ? "paused" : "resumed",
+            false => paused ? "already-paused" : "already-resumed",
+        };
+        return Results.Redirect(QueryHelpers.AddQueryString("/console/destinations", "notice", notice),
+            permanent: false, preserveMethod: false);
     }
 
     private static async Task<IResult> Reingest(long quarantineId, HttpContext http, QuarantineReingest reingest, CancellationToken ct)
@@ -109,7 +120,8 @@ public static class ConsoleNotice
         ["replayed"] = "Replayed: the event's workflows run again as new, recorded actions (see Actions below).",
         ["nothing-to-replay"] = "Nothing replayed: this event caused no workflow (only events after which the call is final do).",
         ["reingested"] = "Re-ingested: the quarantined body passed validation and is stored as an event of this call.",
-        ["still-invalid"] = "Not re-ingested: the body is still invalid (nothing stored). Send a corrected body to POST /quarantine/{id}/reingest.",
+        ["still-invalid"] = "Not re-ingested: the body is still invalid (nothing stored). " +
+            "Send a corrected body to POST /quarantine/{id}/reingest.",
         ["already-reingested"] = "Not re-ingested: it was re-ingested before.",
         ["truncated"] = "Not re-ingested: only the start of that body was kept. Send a corrected body to POST /quarantine/{id}/reingest.",
         ["not-found"] = "Not re-ingested: no such quarantined body.",

@@ -40,26 +40,30 @@ internal static class ConsoleEndpoints
             return Page<CallListPage>(new CallListModel(filters, [], null, errors), StatusCodes.Status400BadRequest);
         }
         var page = await CallsApi.ListCallsAsync(db, q, cancellationToken);
-        var rows = page.Items.Select(c => new CallRow(c.Id, c.CustomerId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt)).ToList();
+        var rows = page.Items
+            .Select(c => new CallRow(c.Id, c.CustomerId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt))
+            .ToList();
         return Page<CallListPage>(new CallListModel(filters, rows, NextPage(ConsolePaths.Root, filters, page.NextCursor), errors));
     }
 
-    private static async Task<IResult> CallDetails(string callId, HttpRequest request, AppDbContext db, Serilog.IDiagnosticContext diagnostics,
-        CancellationToken cancellationToken)
+    private static async Task<IResult> CallDetails(
+        string callId, HttpRequest request, AppDbContext db, Serilog.IDiagnosticContext diagnostics, CancellationToken cancellationToken)
     {
         diagnostics.Set("CallId", callId);
         var call = await CallsApi.LoadCallAsync(db, callId, cancellationToken);
         if (call is null)
         {
             return Page<CallListPage>(new CallListModel(Filters(QueryCollection.Empty), [], null,
-                new Dictionary<string, string[]> { ["call"] = [$"No call with ID '{callId}' has been seen."] }), StatusCodes.Status404NotFound);
+                new Dictionary<string, string[]> { ["call"] = [$"No call with ID '{callId}' has been seen."] }),
+                StatusCodes.Status404NotFound);
         }
         var variables = call.Variables.ValueKind == JsonValueKind.Object
             ? call.Variables.EnumerateObject().Select(v => new KeyValuePair<string, string?>(v.Name,
-                v.Value.ValueKind == JsonValueKind.Null ? null : ConsoleText.Json(v.Value))).OrderBy(v => v.Key, StringComparer.Ordinal).ToList()
+                    v.Value.ValueKind == JsonValueKind.Null ? null : ConsoleText.Json(v.Value)))
+                .OrderBy(v => v.Key, StringComparer.Ordinal).ToList()
             : [];
-        var model = new CallPageModel(call.Id, call.CustomerId, call.ApplicationId, call.Direction, call.From, call.To, call.Status, call.IsFinal,
-            call.FirstEventAt, call.LastEventAt, call.IsFinal ? call.Status : null, variables,
+        var model = new CallPageModel(call.Id, call.CustomerId, call.ApplicationId, call.Direction, call.From, call.To, call.Status,
+            call.IsFinal, call.FirstEventAt, call.LastEventAt, call.IsFinal ? call.Status : null, variables,
             Items(call.Recordings), Items(call.Transcripts), Items(call.AiResults), call.Billing,
             call.Events.Select(e => new TimelineRow(e.Id, e.Event, e.Status, e.CreatedAt, e.ReceivedAt, e.OutOfOrder, e.WebhookId, e.Data))
                 .ToList(),
@@ -71,7 +75,8 @@ internal static class ConsoleEndpoints
 
     private static async Task<IResult> Failures(HttpRequest request, FailureGroups failures, CancellationToken cancellationToken)
     {
-        var filters = Filters(request.Query, ("since", "Since (RFC 3339)", "2026-05-29T00:00:00Z"), ("until", "Until", "2026-05-30T00:00:00Z"));
+        var filters = Filters(request.Query,
+            ("since", "Since (RFC 3339)", "2026-05-29T00:00:00Z"), ("until", "Until", "2026-05-30T00:00:00Z"));
         var errors = new Dictionary<string, string[]>();
         var since = CallListQuery.Time(request.Query, "since", errors);
         var until = CallListQuery.Time(request.Query, "until", errors);
@@ -81,16 +86,19 @@ internal static class ConsoleEndpoints
         }
         var report = await failures.ReadAsync(since, until, cancellationToken);
         var rows = report.Groups.Select(g => new FailureRow(g.Action, g.LastErrorKind, g.LastHttpStatus, g.Count, g.Failed, g.Retrying,
-            g.FirstSeen, g.LastSeen, g.Samples.Select(s => new FailureSampleRow(s.ActionId, s.CallId, s.State, s.Attempts, s.LastError, s.JobId)).ToList())).ToList();
+            g.FirstSeen, g.LastSeen,
+            g.Samples.Select(s => new FailureSampleRow(s.ActionId, s.CallId, s.State, s.Attempts, s.LastError, s.JobId)).ToList()))
+            .ToList();
         return Page<FailuresPage>(new FailuresModel(filters, rows, errors) { Notice = ConsoleNotice.From(request.Query) });
     }
 
-    private static async Task<IResult> Destinations(HttpRequest request, DestinationStatusReader reader, CancellationToken cancellationToken)
+    private static async Task<IResult> Destinations(
+        HttpRequest request, DestinationStatusReader reader, CancellationToken cancellationToken)
     {
         var overview = await reader.ReadAsync(cancellationToken);
-        var rows = overview.Destinations.Select(d => new DestinationRow(d.Name, d.Action, d.Configured, d.State, d.Breaker, d.Paused, d.PausedBy,
-            d.PausedAt, d.OpenUntil, d.HoldUntil, d.ConsecutiveFailures, d.InFlight, d.MaxConcurrency, d.RatePerSecond, d.Pending, d.Due,
-            d.OldestPendingSeconds, d.LastError, d.LastErrorAt)).ToList();
+        var rows = overview.Destinations.Select(d => new DestinationRow(d.Name, d.Action, d.Configured, d.State, d.Breaker, d.Paused,
+            d.PausedBy, d.PausedAt, d.OpenUntil, d.HoldUntil, d.ConsecutiveFailures, d.InFlight, d.MaxConcurrency, d.RatePerSecond,
+            d.Pending, d.Due, d.OldestPendingSeconds, d.LastError, d.LastErrorAt)).ToList();
         return Page<DestinationsPage>(new DestinationsModel(rows) { Notice = ConsoleNotice.From(request.Query) });
     }
 
@@ -103,7 +111,8 @@ internal static class ConsoleEndpoints
         var result = request.Query["result"].ToString() is { Length: > 0 } r ? r : null;
         if (!EventSearchQuery.TryParse(request.Query, out var q, out var errors))
         {
-            return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, [], null, null, errors), StatusCodes.Status400BadRequest);
+            return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, [], null, null, errors),
+                StatusCodes.Status400BadRequest);
         }
         EventHitPage page;
         IReadOnlyDictionary<string, long>? counts;
@@ -123,7 +132,8 @@ internal static class ConsoleEndpoints
             e.EventId, e.ReceiptId, e.QuarantineId, e.RemoteAddress, e.CreatedAt, e.Status, e.OutOfOrder,
             e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null)).ToList();
         var paging = result is null ? filters : [.. filters, new ConsoleFilter("result", "Result", result)];
-        return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts, NextPage("/console/events", paging, page.NextCursor), errors)
+        return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts,
+            NextPage("/console/events", paging, page.NextCursor), errors)
         {
             CountsSince = window.Since,
             Notice = ConsoleNotice.From(request.Query),
@@ -131,7 +141,10 @@ internal static class ConsoleEndpoints
     }
 
     // Relaxed escaping: the body is shown as MiniVoice sent it (a "<" stays "<", not \u003C); Razor encodes it for HTML.
-    private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonSerializerOptions Indented = new()
+    {
+        WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private static ComponentPage Page<TComponent>(object model, int status = StatusCodes.Status200OK) where TComponent : IComponent =>
         new ComponentPage(typeof(TComponent), model, status);
@@ -145,7 +158,8 @@ internal static class ConsoleEndpoints
             await using var renderer = new HtmlRenderer(services, services.GetRequiredService<ILoggerFactory>());
             var html = await renderer.Dispatcher.InvokeAsync(async () =>
             {
-                var output = await renderer.RenderComponentAsync(component, ParameterView.FromDictionary(new Dictionary<string, object?> { ["Model"] = model }));
+                var output = await renderer.RenderComponentAsync(component,
+                    ParameterView.FromDictionary(new Dictionary<string, object?> { ["Model"] = model }));
                 return output.ToHtmlString();
             });
             httpContext.Response.StatusCode = status;
@@ -155,7 +169,8 @@ internal static class ConsoleEndpoints
     }
 
     private static List<ConsoleFilter> Filters(IQueryCollection query, params (string Name, string Label, string Placeholder)[] names) =>
-        names.Select(n => new ConsoleFilter(n.Name, n.Label, query[n.Name].ToString() is { Length: > 0 } v ? v : null, n.Placeholder)).ToList();
+        names.Select(n => new ConsoleFilter(n.Name, n.Label, query[n.Name].ToString() is { Length: > 0 } v ? v : null, n.Placeholder))
+            .ToList();
 
     private static string? NextPage(string path, IEnumerable<ConsoleFilter> filters, string? cursor) => cursor is null
         ? null

@@ -37,13 +37,14 @@ public sealed record CallPageModel(
 public sealed record TimelineRow(long EventId, string Event, string? Status, DateTime CreatedAt, DateTime ReceivedAt, bool OutOfOrder,
     string? WebhookId, JsonElement? Data);
 
-public sealed record ActionRow(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind, int? LastHttpStatus,
-    string? JobId, DateTime UpdatedAt, DateTime? CompletedAt)
+public sealed record ActionRow(long Id, string Action, string State, int Attempts, string? LastError, string? LastErrorKind,
+    int? LastHttpStatus, string? JobId, DateTime UpdatedAt, DateTime? CompletedAt)
 {
     public string? JobHref => JobId is null ? null : ConsolePaths.Job(JobId);
 }
 
-public sealed record FailuresModel(IReadOnlyList<ConsoleFilter> Filters, IReadOnlyList<FailureRow> Groups, IReadOnlyDictionary<string, string[]> Errors)
+public sealed record FailuresModel(
+    IReadOnlyList<ConsoleFilter> Filters, IReadOnlyList<FailureRow> Groups, IReadOnlyDictionary<string, string[]> Errors)
 {
     public string? Notice { get; init; }
 }
@@ -62,12 +63,14 @@ public sealed record DestinationsModel(IReadOnlyList<DestinationRow> Destination
     public string? Notice { get; init; }
 }
 
-public sealed record DestinationRow(string Name, string Action, bool Configured, string State, string Breaker, bool Paused, string? PausedBy,
-    DateTime? PausedAt, DateTime? OpenUntil, DateTime? HoldUntil, int ConsecutiveFailures, long InFlight, int MaxConcurrency,
-    double RatePerSecond, long Pending, long Due, double OldestPendingSeconds, string? LastError, DateTime? LastErrorAt);
+public sealed record DestinationRow(string Name, string Action, bool Configured, string State, string Breaker, bool Paused,
+    string? PausedBy, DateTime? PausedAt, DateTime? OpenUntil, DateTime? HoldUntil, int ConsecutiveFailures, long InFlight,
+    int MaxConcurrency, double RatePerSecond, long Pending, long Due, double OldestPendingSeconds, string? LastError,
+    DateTime? LastErrorAt);
 
 public sealed record EventsModel(IReadOnlyList<ConsoleFilter> Filters, string? Result, IReadOnlyList<string> Results,
-    IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage, IReadOnlyDictionary<string, string[]> Errors)
+    IReadOnlyList<EventRow> Items, IReadOnlyDictionary<string, long>? Counts, string? NextPage,
+    IReadOnlyDictionary<string, string[]> Errors)
 {
     public string? Notice { get; init; }
 

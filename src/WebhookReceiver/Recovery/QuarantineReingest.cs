@@ -57,7 +57,8 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookEdg
         }
         // The original webhook-id (kept in the quarantine headers) stays the identity: a redelivery that MiniVoice
         // makes after the fix is then a duplicate, not a second event.
-        var result = await edge.Ingest.IngestAsync(IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, edge.TicketStatuses.Canonical));
+        var result = await edge.Ingest.IngestAsync(
+            IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, edge.TicketStatuses.Canonical));
         await using (var mark = dataSource.CreateCommand(
             "UPDATE quarantined_webhooks SET reingested_at = now(), reingested_event_id = $2, reingested_by = $3 WHERE id = $1"))
         {
@@ -66,8 +67,10 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookEdg
             mark.Parameters.AddWithValue(requestedBy);
             await mark.ExecuteNonQueryAsync(CancellationToken.None);
         }
-        audit.LogInformation("Operator {Operator} re-ingested quarantined webhook {QuarantineId}{Corrected} for call {CallId}: {Result} as event {EventId}",
-            requestedBy, quarantineId, correctedBody is null ? "" : " (corrected body)", payload!.CallId, result.Duplicate ? "duplicate" : "accepted", result.EventId);
+        audit.LogInformation(
+            "Operator {Operator} re-ingested quarantined webhook {QuarantineId}{Corrected} for call {CallId}: {Result} as event {EventId}",
+            requestedBy, quarantineId, correctedBody is null ? "" : " (corrected body)", payload!.CallId,
+            result.Duplicate ? "duplicate" : "accepted", result.EventId);
         return new ReingestResult.Stored(result, payload.CallId!);
     }
 }

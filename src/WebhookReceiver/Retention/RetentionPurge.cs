@@ -79,7 +79,8 @@ internal sealed class RetentionPurge(NpgsqlDataSource dataSource, ILogger<Retent
         var quarantined = await PurgeByAgeAsync("quarantined_webhooks", cutoff, batchSize, cancellationToken);
         var receipts = await PurgeByAgeAsync("webhook_receipts", cutoff, batchSize, cancellationToken);
         logger.LogInformation(
-            "Retention: purged {Events} events ({Actions} finished actions), {Quarantined} quarantined bodies and {Receipts} receipts received before {Cutoff:u} ({Days} days)",
+            "Retention: purged {Events} events ({Actions} finished actions), {Quarantined} quarantined bodies and {Receipts} receipts " +
+            "received before {Cutoff:u} ({Days} days)",
             events, actions, quarantined, receipts, cutoff, days);
         return new PurgeCounts(events, actions, quarantined, receipts);
     }

@@ -10,7 +10,8 @@ internal static class RetentionSetup
 
     public static IHostApplicationBuilder AddRetention(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName).ValidateDataAnnotations().ValidateOnStart();
+        builder.Services.AddOptions<RetentionOptions>().BindConfiguration(RetentionOptions.SectionName)
+            .ValidateDataAnnotations().ValidateOnStart();
         builder.Services.AddSingleton<RetentionPurge>();
         builder.Services.AddScoped<RetentionJob>();
         if (builder.Configuration.Role().RunsWorkers())
@@ -37,7 +38,8 @@ internal sealed class RetentionJob(RetentionPurge purge, IOptionsMonitor<Retenti
 /// IRecurringJobManager (its JobStorage, never Hangfire's statics). Retries until the database answers, so a
 /// process can start while PostgreSQL is down.
 /// </summary>
-internal sealed class RetentionSchedule(IRecurringJobManager recurringJobs, IOptions<RetentionOptions> options, ILogger<RetentionSchedule> logger)
+internal sealed class RetentionSchedule(
+    IRecurringJobManager recurringJobs, IOptions<RetentionOptions> options, ILogger<RetentionSchedule> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -49,9 +51,11 @@ internal sealed class RetentionSchedule(IRecurringJobManager recurringJobs, IOpt
             {
                 if (o.Enabled)
                 {
-                    recurringJobs.AddOrUpdate<RetentionJob>(RetentionSetup.RecurringJobId, j => j.RunAsync(CancellationToken.None), o.Schedule,
-                        new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
-                    logger.LogInformation("Retention: events and quarantined bodies older than {Days} days are purged on schedule {Schedule} (UTC)", o.Days, o.Schedule);
+                    recurringJobs.AddOrUpdate<RetentionJob>(RetentionSetup.RecurringJobId, j => j.RunAsync(CancellationToken.None),
+                        o.Schedule, new RecurringJobOptions { TimeZone = TimeZoneInfo.Utc });
+                    logger.LogInformation(
+                        "Retention: events and quarantined bodies older than {Days} days are purged on schedule {Schedule} (UTC)",
+                        o.Days, o.Schedule);
                 }
                 else
                 {

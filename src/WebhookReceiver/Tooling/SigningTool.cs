@@ -129,7 +129,8 @@ internal static class SigningTool
     /// <summary>POSIX shell single quotes: the value is taken literally.</summary>
     private static string Quote(string value) => "'" + value.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private sealed record Options(string Command, string? Secret, string? Basic, string? Id, string? Timestamp, string? Url, string? File, bool Help)
+    private sealed record Options(
+        string Command, string? Secret, string? Basic, string? Id, string? Timestamp, string? Url, string? File, bool Help)
     {
         public static bool TryParse(string[] args, out Options options, out string error)
         {
@@ -179,7 +180,8 @@ internal static class SigningTool
                 { Command: "send", Url: null } => "send needs --url",
                 { Command: "send", Secret: null, Basic: null } => "send needs --secret or --basic",
                 { Basic: { } b } when !b.Contains(':', StringComparison.Ordinal) => "--basic takes USER:PASS",
-                { Timestamp: { } t } when !long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out _) => "--timestamp takes Unix seconds",
+                { Timestamp: { } t } when !long.TryParse(t, NumberStyles.None, CultureInfo.InvariantCulture, out _) =>
+                    "--timestamp takes Unix seconds",
                 _ => "",
             };
             return error.Length == 0;

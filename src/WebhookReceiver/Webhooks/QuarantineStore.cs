@@ -25,12 +25,17 @@ internal sealed class QuarantineStore(NpgsqlDataSource dataSource, IOptions<Webh
             "INSERT INTO quarantined_webhooks (received_at, reason, errors, raw_body, body_length, truncated, headers, remote_address) " +
             "VALUES (now(), $1, $2, $3, $4, $5, $6, $7) RETURNING id");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = reason });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(errors), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(
+            new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(errors), NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = kept, NpgsqlDbType = NpgsqlDbType.Bytea });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = body.Length });
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = body.Length > cap });
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(headers), NpgsqlDbType = NpgsqlDbType.Jsonb });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)context.Connection.RemoteIpAddress?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(
+            new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(headers), NpgsqlDbType = NpgsqlDbType.Jsonb });
+        command.Parameters.Add(new NpgsqlParameter
+        {
+            Value = (object?)context.Connection.RemoteIpAddress?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text,
+        });
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 }

@@ -13,7 +13,8 @@ internal sealed class WebhookMetrics
     public const string MeterName = "WebhookReceiver.Webhooks";
 
     // Positions of Webhooks:SigningSecrets as tag values, made once (never the secrets themselves).
-    private static readonly string[] SecretPositions = Enumerable.Range(0, 16).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+    private static readonly string[] SecretPositions =
+        Enumerable.Range(0, 16).Select(i => i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
 
     private readonly Counter<long> _received;
     private readonly Counter<long> _authFailures;
@@ -24,9 +25,11 @@ internal sealed class WebhookMetrics
     {
         var meter = meterFactory.Create(MeterName);
         _received = meter.CreateCounter<long>("webhookreceiver.webhooks.received", description: "Webhook requests by result");
-        _authFailures = meter.CreateCounter<long>("webhookreceiver.webhooks.auth_failures", description: "Authentication failures by reason");
+        _authFailures = meter.CreateCounter<long>("webhookreceiver.webhooks.auth_failures",
+            description: "Authentication failures by reason");
         _authenticated = meter.CreateCounter<long>("webhookreceiver.webhooks.authenticated",
-            description: "Authenticated webhook requests by method (signature, basic, none) and, for signatures, the position of the matching secret");
+            description: "Authenticated webhook requests by method (signature, basic, none) and, for signatures, " +
+                "the position of the matching secret");
         _outOfOrder = meter.CreateCounter<long>("webhookreceiver.webhooks.out_of_order",
             description: "Accepted events whose created_at is older than the call's latest event");
     }

@@ -14,14 +14,16 @@ internal sealed partial class WebhookPayloadValidator : AbstractValidator<Webhoo
 
     public WebhookPayloadValidator()
     {
-        RuleForEach(x => x.ShapeErrors).Custom((error, ctx) => ctx.AddFailure(new FluentValidation.Results.ValidationFailure(error.Field, error.Message)));
+        RuleForEach(x => x.ShapeErrors)
+            .Custom((error, ctx) => ctx.AddFailure(new FluentValidation.Results.ValidationFailure(error.Field, error.Message)));
 
         RuleFor(x => x.Event).NotEmpty().WithMessage("is required").Unless(x => HasShapeError(x, "event"))
             .MaximumLength(64).WithMessage("must be at most 64 characters")
             .Matches(EventName()).WithMessage("must match ^[a-z][a-z0-9_.]*$")
             .OverridePropertyName("event");
 
-        RuleFor(x => x.CreatedAtText).NotEmpty().WithMessage("is required").Unless(x => HasShapeError(x, "created_at")).OverridePropertyName("created_at");
+        RuleFor(x => x.CreatedAtText).NotEmpty().WithMessage("is required").Unless(x => HasShapeError(x, "created_at"))
+            .OverridePropertyName("created_at");
         RuleFor(x => x.CreatedAt).NotNull().WithMessage("must be an RFC 3339 date-time, e.g. 2026-05-29T12:10:00Z")
             .When(x => !string.IsNullOrEmpty(x.CreatedAtText)).OverridePropertyName("created_at");
 
@@ -37,8 +39,10 @@ internal sealed partial class WebhookPayloadValidator : AbstractValidator<Webhoo
             RuleFor(x => x.To).Matches(Calls.PhoneNumber.E164()).When(x => x.To is not null)
                 .WithMessage("must be an E.164 number such as +15551230001").OverridePropertyName("call.to");
             RuleFor(x => x.Status).MaximumLength(64).WithMessage("must be at most 64 characters").OverridePropertyName("call.status");
-            RuleFor(x => x.CustomerId).MaximumLength(128).WithMessage("must be at most 128 characters").OverridePropertyName("call.customer_id");
-            RuleFor(x => x.ApplicationId).MaximumLength(128).WithMessage("must be at most 128 characters").OverridePropertyName("call.application_id");
+            RuleFor(x => x.CustomerId).MaximumLength(128).WithMessage("must be at most 128 characters")
+                .OverridePropertyName("call.customer_id");
+            RuleFor(x => x.ApplicationId).MaximumLength(128).WithMessage("must be at most 128 characters")
+                .OverridePropertyName("call.application_id");
         });
 
         RuleForEach(x => x.Variables).Custom((variable, ctx) =>
@@ -47,7 +51,8 @@ internal sealed partial class WebhookPayloadValidator : AbstractValidator<Webhoo
             var nameLength = variable.Key.EnumerateRunes().Count();
             if (nameLength == 0 || nameLength > MaxVariableNameLength)
             {
-                ctx.AddFailure(new FluentValidation.Results.ValidationFailure(field, $"variable names must be 1 to {MaxVariableNameLength} characters (got {nameLength})"));
+                ctx.AddFailure(new FluentValidation.Results.ValidationFailure(field,
+                    $"variable names must be 1 to {MaxVariableNameLength} characters (got {nameLength})"));
             }
             var valueLength = variable.Value?.EnumerateRunes().Count() ?? 0;
             if (valueLength > MaxVariableValueLength)

@@ -4,7 +4,7 @@ using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Calls;
 
-/// <summary>CONTRACT.md §2: out-of-order and repeated deliveries converge on the same call record.</summary>
+/// <summary>README "Call records": out-of-order and repeated deliveries converge on the same call record.</summary>
 [Collection(ReceiverCollection.Name)]
 public sealed class CallRecordRulesTests(ReceiverFactory app)
 {

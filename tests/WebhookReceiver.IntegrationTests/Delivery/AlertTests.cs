@@ -4,7 +4,7 @@ using WebhookReceiver.IntegrationTests.Infrastructure;
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
 /// <summary>
-/// Alerts (CONTRACT.md §3): a destination opening, closing, paused or resumed, and actions running out of retries post
+/// Alerts (README "Destinations"): a destination opening, closing, paused or resumed, and actions running out of retries post
 /// <c>{"text": …}</c> to Alerts:WebhookUrl — at most one per destination and kind every Alerts:MinIntervalMinutes
 /// (default 10), across processes. The alert webhook is a stub that records what it gets.
 /// </summary>

@@ -4,7 +4,7 @@ using WebhookReceiver.IntegrationTests.Infrastructure;
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
 /// <summary>
-/// CONTRACT.md §3 end to end: real Hangfire workers on PostgreSQL, real HTTP to stub CRM and ticket servers.
+/// README "Background work" end to end: real Hangfire workers on PostgreSQL, real HTTP to stub CRM and ticket servers.
 /// Retry delays are 1 s (four retries) through configuration, see ReceiverFactory.
 /// </summary>
 [Collection(ReceiverCollection.Name)]

@@ -10,7 +10,7 @@ using WebhookReceiver.Jobs;
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
 /// <summary>
-/// Destinations protect the systems behind us (CONTRACT.md §3): circuit breaker with one probe at a time, Retry-After
+/// Destinations protect the systems behind us (README "Destinations"): circuit breaker with one probe at a time, Retry-After
 /// holding the whole destination, pause and resume, and a rate and a concurrency cap shared by every process on the
 /// database. Each test runs hosts of its own, with the settings it needs.
 /// </summary>

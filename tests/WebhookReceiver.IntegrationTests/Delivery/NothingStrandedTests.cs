@@ -12,7 +12,7 @@ using static WebhookReceiver.IntegrationTests.Infrastructure.Hosts;
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
 /// <summary>
-/// Nothing is ever stranded (CONTRACT.md §3, issue 13 point 2), against real in-process hosts: every path that used to
+/// Nothing is ever stranded (README "Background work", issue 13 point 2), against real in-process hosts: every path that used to
 /// leave a pending action without an owner — a batch that throws, retry or cancel of one action out of a batch, a job
 /// deleted or requeued in the dashboard — ends with each action succeeded exactly once, within about
 /// Jobs:RecoveryAfterSeconds (5 s here). Process deaths (SIGKILL, SIGSTOP) are in <see cref="ProcessDeathTests"/>.

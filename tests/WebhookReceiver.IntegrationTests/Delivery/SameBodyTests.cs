@@ -5,7 +5,7 @@ using WebhookReceiver.IntegrationTests.Infrastructure;
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
 /// <summary>
-/// Same body per key (issue 13 point 4, CONTRACT.md §3): every attempt of an action sends byte-identical bodies under
+/// Same body per key (issue 13 point 4, README "Background work"): every attempt of an action sends byte-identical bodies under
 /// its Idempotency-Key, whatever happened to the call record meanwhile; and a 409 on a repeated key ("still in
 /// progress", IETF Idempotency-Key draft) is retried, not failed.
 /// </summary>

@@ -4,7 +4,7 @@ using WebhookReceiver.IntegrationTests.Infrastructure;
 namespace WebhookReceiver.IntegrationTests.Delivery;
 
 /// <summary>
-/// An integration that is not configured is off (CONTRACT.md §3): its actions are recorded skipped — visible on the
+/// An integration that is not configured is off (README "Background work"): its actions are recorded skipped — visible on the
 /// call, not failures, no job, no retry — and the bulk retry sends them once it is configured.
 /// </summary>
 public sealed class SkippedTests

@@ -5,7 +5,7 @@ using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Webhooks;
 
-/// <summary>Every row of CONTRACT.md §1's table, over real HTTP against real PostgreSQL.</summary>
+/// <summary>Every row of the table in README "Receiving webhooks", over real HTTP against real PostgreSQL.</summary>
 [Collection(ReceiverCollection.Name)]
 public sealed class WebhookAnswersTests(ReceiverFactory app)
 {

@@ -18,7 +18,8 @@ public sealed class BreakerTests
 
     private static BreakerRow Closed(int failures = 0) => new(BreakerState.Closed, failures, 0);
 
-    private static BreakerChange After(BreakerRow row, params ActionOutcome[] outcomes) => Breaker.After(row, BatchReport.Of(outcomes), Options);
+    private static BreakerChange After(BreakerRow row, params ActionOutcome[] outcomes) =>
+        Breaker.After(row, BatchReport.Of(outcomes), Options);
 
     [Fact]
     public void The_fifth_retryable_failure_in_a_row_opens_it_for_OpenSeconds()

@@ -11,14 +11,16 @@ namespace WebhookReceiver.Tests.Delivery;
 public sealed class IdempotencyKeyTests
 {
     private static readonly Gen<string> WellFormedText =
-        Gen.OneOf(Gen.Char.Where(c => !char.IsSurrogate(c)), Gen.Char["\r\n\t \"%:/?#ü日€\u0000\u007f"]).Array[1, 64].Select(c => new string(c));
+        Gen.OneOf(Gen.Char.Where(c => !char.IsSurrogate(c)), Gen.Char["\r\n\t \"%:/?#ü日€\u0000\u007f"]).Array[1, 64]
+            .Select(c => new string(c));
 
     [Fact]
     public void The_formats_are_as_documented()
     {
         Assert.Equal("crm.sync:42", IdempotencyKey.For(ActionNames.CrmSync, "call_1", 42, 7, replay: false));
         Assert.Equal("crm.sync:42:replay:7", IdempotencyKey.For(ActionNames.CrmSync, "call_1", 42, 7, replay: true));
-        Assert.Equal("ticket.create:call_AZaz09-._~", IdempotencyKey.For(ActionNames.TicketCreate, "call_AZaz09-._~", 42, 7, replay: false));
+        Assert.Equal("ticket.create:call_AZaz09-._~",
+            IdempotencyKey.For(ActionNames.TicketCreate, "call_AZaz09-._~", 42, 7, replay: false));
         Assert.Equal("ticket.create:call_1:replay:7", IdempotencyKey.For(ActionNames.TicketCreate, "call_1", 42, 7, replay: true));
     }
 
@@ -54,7 +56,8 @@ public sealed class IdempotencyKeyTests
     public void Different_call_ids_get_different_keys()
     {
         Gen.Select(WellFormedText, WellFormedText).Where((a, b) => a != b).Sample((a, b) =>
-            Assert.NotEqual(IdempotencyKey.For(ActionNames.TicketCreate, a, null, 1, false), IdempotencyKey.For(ActionNames.TicketCreate, b, null, 1, false)));
+            Assert.NotEqual(IdempotencyKey.For(ActionNames.TicketCreate, a, null, 1, false),
+                IdempotencyKey.For(ActionNames.TicketCreate, b, null, 1, false)));
     }
 
     /// <summary>The key as the sender sets it (<c>Headers.Add</c>, which validates) and as it goes on the wire.</summary>

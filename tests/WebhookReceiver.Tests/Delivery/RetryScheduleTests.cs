@@ -21,7 +21,8 @@ public sealed class RetryScheduleTests
         var schedule = Schedule(10, 20);
 
         Assert.Equal(new Settlement(ActionState.Succeeded, null, false), schedule.After(ActionOutcome.Success(201), 1, 0));
-        Assert.Equal(new Settlement(ActionState.Failed, null, false), schedule.After(ActionOutcome.Fatal(422, ActionErrorKind.Http, "HTTP 422"), 1, 0));
+        Assert.Equal(new Settlement(ActionState.Failed, null, false),
+            schedule.After(ActionOutcome.Fatal(422, ActionErrorKind.Http, "HTTP 422"), 1, 0));
         Assert.Equal(new Settlement(ActionState.Failed, null, false), schedule.After(ActionOutcome.Internal("bad header"), 1, 0));
     }
 
@@ -62,7 +63,8 @@ public sealed class RetryScheduleTests
         var sooner = schedule.After(ActionOutcome.Transient(429, ActionErrorKind.Http, "HTTP 429", TimeSpan.FromSeconds(1)), 1, 0);
         Assert.InRange(sooner.RetryIn!.Value.TotalSeconds, 8, 12);
         // Retry-After does not extend the budget.
-        Assert.True(schedule.After(ActionOutcome.Transient(429, ActionErrorKind.Http, "HTTP 429", TimeSpan.FromSeconds(90)), 2, 0).Exhausted);
+        Assert.True(
+            schedule.After(ActionOutcome.Transient(429, ActionErrorKind.Http, "HTTP 429", TimeSpan.FromSeconds(90)), 2, 0).Exhausted);
     }
 
     [Fact]

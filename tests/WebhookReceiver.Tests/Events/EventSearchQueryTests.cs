@@ -75,7 +75,11 @@ public sealed class EventSearchQueryTests
         Assert.Equal(cursor, EventCursor.Decode(cursor.Encode()));
         Assert.Equal(cursor, Parsed(("cursor", cursor.Encode())).After);
 
-        foreach (var forged in new[] { "x", "bm90LWEtY3Vyc29y", Convert.ToBase64String("1|x|2"u8.ToArray()), Convert.ToBase64String("-1|e|2"u8.ToArray()) })
+        var forgeries = new[]
+        {
+            "x", "bm90LWEtY3Vyc29y", Convert.ToBase64String("1|x|2"u8.ToArray()), Convert.ToBase64String("-1|e|2"u8.ToArray()),
+        };
+        foreach (var forged in forgeries)
         {
             Assert.Null(EventCursor.Decode(forged));
         }

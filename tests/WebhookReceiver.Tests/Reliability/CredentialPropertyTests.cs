@@ -16,7 +16,8 @@ public sealed class CredentialPropertyTests
     private const int Tolerance = 300;
     private static readonly string[] Secrets = [NewSecret(1), NewSecret(2)];
 
-    private static readonly Gen<string> WebhookId = Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789_-.:"].Array[1, 64].Select(c => new string(c));
+    private static readonly Gen<string> WebhookId =
+        Gen.Char["abcdefghijklmnopqrstuvwxyz0123456789_-.:"].Array[1, 64].Select(c => new string(c));
     private static readonly Gen<byte[]> Body = Gen.Byte.Array[0, 2048];
     private static readonly Gen<int> InTolerance = Gen.Int[-Tolerance, Tolerance];
     private static readonly Gen<string> WellFormedText =

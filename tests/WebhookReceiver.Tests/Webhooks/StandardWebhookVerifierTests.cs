@@ -230,7 +230,8 @@ public sealed class StandardWebhookVerifierTests
     [Fact]
     public void Invalid_signing_secret_is_refused_at_construction()
     {
-        Assert.Throws<ArgumentException>(() => new StandardWebhookVerifier(["whsec_not base64!"], Tolerance, new FixedClock(VectorTimestamp)));
+        Assert.Throws<ArgumentException>(
+            () => new StandardWebhookVerifier(["whsec_not base64!"], Tolerance, new FixedClock(VectorTimestamp)));
     }
 
     [Fact]

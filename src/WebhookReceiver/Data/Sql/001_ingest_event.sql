@@ -1,6 +1,6 @@
 -- The webhook hot path: ONE statement per event, so one round trip and one commit.
 -- Locks the call row (or creates it), inserts the event behind its unique identity,
--- and merges the event into the call record by the contract's rules (CONTRACT.md §2).
+-- and merges the event into the call record by the contract's rules (README "Call records").
 
 -- Merges an event's variables: per name, the event with the later created_at wins; null removes the
 -- name, and the removal's time is kept (a tombstone) so an older value arriving later cannot revive it.
@@ -182,8 +182,10 @@ BEGIN
     FROM wr_merge_variables(c.variables, c.variable_times, v_body -> 'variables', p_created_at) m;
 
     UPDATE calls SET
-        customer_id    = CASE WHEN v_take_fields THEN COALESCE(p_customer_id, c.customer_id) ELSE COALESCE(c.customer_id, p_customer_id) END,
-        application_id = CASE WHEN v_take_fields THEN COALESCE(p_application_id, c.application_id) ELSE COALESCE(c.application_id, p_application_id) END,
+        customer_id    = CASE WHEN v_take_fields THEN COALESCE(p_customer_id, c.customer_id)
+                              ELSE COALESCE(c.customer_id, p_customer_id) END,
+        application_id = CASE WHEN v_take_fields THEN COALESCE(p_application_id, c.application_id)
+                              ELSE COALESCE(c.application_id, p_application_id) END,
         direction      = CASE WHEN v_take_fields THEN COALESCE(p_direction, c.direction) ELSE COALESCE(c.direction, p_direction) END,
         from_number    = CASE WHEN v_take_fields THEN COALESCE(p_from, c.from_number) ELSE COALESCE(c.from_number, p_from) END,
         to_number      = CASE WHEN v_take_fields THEN COALESCE(p_to, c.to_number) ELSE COALESCE(c.to_number, p_to) END,
@@ -199,8 +201,10 @@ BEGIN
         recordings     = wr_append_items(c.recordings, v_data, ARRAY['recordings', 'recording']),
         transcripts    = wr_append_items(c.transcripts, v_data, ARRAY['transcripts', 'transcript']),
         ai_results     = wr_append_items(c.ai_results, v_data, ARRAY['ai_results', 'ai_result', 'ai', 'scoring']),
-        billing        = CASE WHEN v_billing IS NOT NULL AND (c.billing_at IS NULL OR p_created_at >= c.billing_at) THEN v_billing ELSE c.billing END,
-        billing_at     = CASE WHEN v_billing IS NOT NULL AND (c.billing_at IS NULL OR p_created_at >= c.billing_at) THEN p_created_at ELSE c.billing_at END,
+        billing        = CASE WHEN v_billing IS NOT NULL AND (c.billing_at IS NULL OR p_created_at >= c.billing_at)
+                              THEN v_billing ELSE c.billing END,
+        billing_at     = CASE WHEN v_billing IS NOT NULL AND (c.billing_at IS NULL OR p_created_at >= c.billing_at)
+                              THEN p_created_at ELSE c.billing_at END,
         updated_at     = now()
     WHERE id = p_call_id;
 

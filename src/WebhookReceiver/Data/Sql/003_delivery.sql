@@ -1,5 +1,5 @@
--- Destinations (CONTRACT.md §3): one row each, shared by every process on the database. Pause, circuit breaker,
--- Retry-After hold and the token bucket of the rate limit are columns, changed only by guarded statements
+-- Destinations (README "Destinations"): one row each, shared by every process on the database. Pause, circuit
+-- breaker, Retry-After hold and the token bucket of the rate limit are columns, changed only by guarded statements
 -- (Delivery/Destinations/DestinationGate.cs).
 CREATE TABLE delivery_destinations (
     name                 text PRIMARY KEY,

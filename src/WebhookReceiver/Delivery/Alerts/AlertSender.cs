@@ -34,7 +34,8 @@ internal static class AlertKind
 /// several processes that see the same breaker open send one alert between them. Never throws: an alert that
 /// cannot be sent is logged, and the work goes on.
 /// </summary>
-internal sealed class AlertSender(NpgsqlDataSource dataSource, IHttpClientFactory clients, IOptions<AlertOptions> options, ILogger<AlertSender> logger)
+internal sealed class AlertSender(
+    NpgsqlDataSource dataSource, IHttpClientFactory clients, IOptions<AlertOptions> options, ILogger<AlertSender> logger)
 {
     public const string HttpClientName = "alerts";
 

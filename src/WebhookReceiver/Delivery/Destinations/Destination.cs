@@ -2,7 +2,9 @@ using Microsoft.Extensions.Options;
 
 namespace WebhookReceiver.Delivery;
 
-/// <summary>One destination as the delivery code sees it: its name (the row in delivery_destinations), the action it runs, where it posts.</summary>
+/// <summary>
+/// One destination as the delivery code sees it: its name (the row in delivery_destinations), the action it runs, where it posts.
+/// </summary>
 internal sealed record Destination(string Name, string Action, string Path, DestinationOptions Options)
 {
     /// <summary>

@@ -6,7 +6,10 @@ namespace WebhookReceiver.Delivery;
 /// <summary>What the dispatcher may claim for a destination now.</summary>
 internal enum ClaimMode { Nothing, Batches, Probe }
 
-/// <summary>Sends a job may start now: <see cref="Granted"/>, or none because the destination is closed to sends, or none until <see cref="Wait"/> passed.</summary>
+/// <summary>
+/// Sends a job may start now: <see cref="Granted"/>, or none because the destination is closed to sends, or none until
+/// <see cref="Wait"/> passed.
+/// </summary>
 internal sealed record Permit(int Granted, bool Blocked, TimeSpan Wait);
 
 /// <summary>
@@ -39,7 +42,8 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<ClaimMode> ClaimModeAsync(Destination d, TimeSpan probeTimeout, CancellationToken ct)
     {
-        await using (var read = dataSource.CreateCommand($"SELECT {OpenForSends} AND state = '{BreakerState.Closed}' FROM delivery_destinations WHERE name = $1"))
+        await using (var read = dataSource.CreateCommand(
+            $"SELECT {OpenForSends} AND state = '{BreakerState.Closed}' FROM delivery_destinations WHERE name = $1"))
         {
             read.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Name });
             if (await read.ExecuteScalarAsync(ct) is true)
@@ -48,7 +52,8 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
             }
         }
         await using var probe = dataSource.CreateCommand(
-            $"UPDATE delivery_destinations SET state = '{BreakerState.HalfOpen}', open_until = now() + make_interval(secs => $2), updated_at = now() " +
+            $"UPDATE delivery_destinations SET state = '{BreakerState.HalfOpen}', open_until = now() + make_interval(secs => $2), " +
+            "updated_at = now() " +
             $"WHERE name = $1 AND {OpenForSends} AND state <> '{BreakerState.Closed}' AND open_until <= now() " +
             $"AND EXISTS (SELECT 1 FROM call_actions c WHERE {ActionLedger.ClaimableSql("$3")})");
         probe.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Name });
@@ -61,7 +66,8 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
     public async Task<int> AcquireSlotsAsync(Destination d, Guid lease, int want, TimeSpan ttl, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
-            "WITH free AS (SELECT slot FROM delivery_slots WHERE destination = $1 AND slot < $2 AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $4) " +
+            "WITH free AS (SELECT slot FROM delivery_slots WHERE destination = $1 AND slot < $2 " +
+            "AND (lease_until IS NULL OR lease_until < now() OR lease_owner = $4) " +
             "  ORDER BY slot LIMIT $3 FOR UPDATE SKIP LOCKED) " +
             "UPDATE delivery_slots s SET lease_owner = $4, lease_until = now() + make_interval(secs => $5) FROM free " +
             "WHERE s.destination = $1 AND s.slot = free.slot");
@@ -92,7 +98,8 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
             "    least($3::float8, tokens + extract(epoch FROM clock_timestamp() - refilled_at) * $2) AS avail " +
             "  FROM delivery_destinations WHERE name = $1 FOR UPDATE), " +
             "g AS (SELECT name, open, avail, CASE WHEN open THEN least($4, floor(avail))::int ELSE 0 END AS granted FROM d) " +
-            "UPDATE delivery_destinations x SET tokens = g.avail - g.granted, refilled_at = clock_timestamp() FROM g WHERE x.name = g.name " +
+            "UPDATE delivery_destinations x SET tokens = g.avail - g.granted, refilled_at = clock_timestamp() " +
+            "FROM g WHERE x.name = g.name " +
             "RETURNING g.granted, NOT g.open, g.avail");
         take.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Name });
         take.Parameters.Add(new NpgsqlParameter<double> { TypedValue = rate });
@@ -104,13 +111,15 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
             return new Permit(0, true, TimeSpan.Zero);
         }
         var (granted, blocked, avail) = (reader.GetInt32(0), reader.GetBoolean(1), reader.GetDouble(2));
-        return new Permit(granted, blocked, granted > 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Max(0.001, (1 - avail + granted) / rate)));
+        return new Permit(granted, blocked,
+            granted > 0 ? TimeSpan.Zero : TimeSpan.FromSeconds(Math.Max(0.001, (1 - avail + granted) / rate)));
     }
 
     /// <summary>Keeps the batch's lanes while it runs longer than a lease.</summary>
     public async Task ExtendSlotsAsync(Guid lease, TimeSpan ttl, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("UPDATE delivery_slots SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1");
+        await using var command = dataSource.CreateCommand(
+            "UPDATE delivery_slots SET lease_until = now() + make_interval(secs => $2) WHERE lease_owner = $1");
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
         command.Parameters.Add(new NpgsqlParameter<double> { TypedValue = ttl.TotalSeconds });
         await command.ExecuteNonQueryAsync(ct);
@@ -124,7 +133,8 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
     public static async Task<(BreakerRow Before, BreakerChange After)?> ReportAsync(NpgsqlConnection connection, Destination d, Guid lease,
         BatchReport report, CancellationToken ct)
     {
-        await using (var release = new NpgsqlCommand("UPDATE delivery_slots SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", connection))
+        await using (var release = new NpgsqlCommand(
+            "UPDATE delivery_slots SET lease_owner = NULL, lease_until = NULL WHERE lease_owner = $1", connection))
         {
             release.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
             await release.ExecuteNonQueryAsync(ct);
@@ -150,14 +160,17 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
             "UPDATE delivery_destinations SET state = $2, consecutive_failures = $3, open_seconds = $4, " +
             "open_until = CASE WHEN $5::float8 IS NULL THEN open_until ELSE now() + make_interval(secs => $5) END, " +
             "hold_until = CASE WHEN $6::float8 IS NULL THEN hold_until ELSE greatest(hold_until, now() + make_interval(secs => $6)) END, " +
-            "last_error = coalesce($7, last_error), last_error_at = CASE WHEN $7 IS NULL THEN last_error_at ELSE now() END, updated_at = now() " +
+            "last_error = coalesce($7, last_error), last_error_at = CASE WHEN $7 IS NULL THEN last_error_at ELSE now() END, " +
+            "updated_at = now() " +
             "WHERE name = $1", connection);
         write.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Name });
         write.Parameters.Add(new NpgsqlParameter<string> { TypedValue = after.Row.State });
         write.Parameters.Add(new NpgsqlParameter<int> { TypedValue = after.Row.ConsecutiveFailures });
         write.Parameters.Add(new NpgsqlParameter<int> { TypedValue = after.Row.OpenSeconds });
-        write.Parameters.Add(new NpgsqlParameter { Value = (object?)after.OpenFor?.TotalSeconds ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
-        write.Parameters.Add(new NpgsqlParameter { Value = (object?)report.Hold?.TotalSeconds ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
+        write.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)after.OpenFor?.TotalSeconds ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
+        write.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)report.Hold?.TotalSeconds ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Double });
         write.Parameters.Add(new NpgsqlParameter { Value = (object?)report.LastError ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
         await write.ExecuteNonQueryAsync(ct);
         return (before, after);
@@ -168,7 +181,8 @@ internal sealed class DestinationGate(NpgsqlDataSource dataSource)
     {
         await EnsureAsync(d, ct);
         await using var command = dataSource.CreateCommand(
-            "UPDATE delivery_destinations SET paused = $2, paused_by = CASE WHEN $2 THEN $3 END, paused_at = CASE WHEN $2 THEN now() END, " +
+            "UPDATE delivery_destinations SET paused = $2, paused_by = CASE WHEN $2 THEN $3 END, " +
+            "paused_at = CASE WHEN $2 THEN now() END, " +
             "updated_at = now() WHERE name = $1 AND paused <> $2");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = d.Name });
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = paused });

@@ -4,7 +4,7 @@ namespace WebhookReceiver.Delivery;
 
 /// <summary>
 /// A system the work is delivered to (the CRM, the ticket system): where it is, and how hard it may be pushed.
-/// The limits hold across every process on the database (CONTRACT.md §3). The token has no default.
+/// The limits hold across every process on the database (README "Destinations"). The token has no default.
 /// </summary>
 internal abstract class DestinationOptions
 {

@@ -28,10 +28,13 @@ internal sealed class DestinationStatusReader(NpgsqlDataSource dataSource, Desti
         "  CASE WHEN d.hold_until > now() THEN d.hold_until END, coalesce(d.consecutive_failures, 0), d.last_error, d.last_error_at, " +
         "  (SELECT count(*) FROM delivery_slots s WHERE s.destination = t.name AND s.lease_until > now()), " +
         $"  (SELECT count(*) FROM call_actions a WHERE a.state = '{ActionState.Pending}' AND a.action = t.action), " +
-        $"  (SELECT count(*) FROM call_actions a WHERE a.state = '{ActionState.Pending}' AND a.action = t.action AND a.next_attempt_at <= now() AND {ActionState.Unowned}), " +
-        $"  (SELECT coalesce(extract(epoch FROM now() - min(a.created_at)), 0)::float8 FROM call_actions a WHERE a.state = '{ActionState.Pending}' AND a.action = t.action), " +
+        $"  (SELECT count(*) FROM call_actions a WHERE a.state = '{ActionState.Pending}' AND a.action = t.action " +
+        $"AND a.next_attempt_at <= now() AND {ActionState.Unowned}), " +
+        "  (SELECT coalesce(extract(epoch FROM now() - min(a.created_at)), 0)::float8 " +
+        $"FROM call_actions a WHERE a.state = '{ActionState.Pending}' AND a.action = t.action), " +
         $"  (SELECT count(*) FROM {Database.HangfireSchema}.jobqueue WHERE fetchedat IS NULL) " +
-        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(name, action, n) LEFT JOIN delivery_destinations d ON d.name = t.name ORDER BY t.n";
+        "FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS t(name, action, n) " +
+        "LEFT JOIN delivery_destinations d ON d.name = t.name ORDER BY t.n";
 
     public async Task<DeliveryOverview> ReadAsync(CancellationToken ct)
     {
@@ -46,9 +49,9 @@ internal sealed class DestinationStatusReader(NpgsqlDataSource dataSource, Desti
         {
             var d = catalog.Named(r.GetString(0))!;
             var state = r.GetBoolean(2) ? "paused" : r.GetString(1);
-            list.Add(new DestinationStatus(d.Name, d.Action, d.Options.IsConfigured, state, r.GetString(1), r.GetBoolean(2), Text(r, 3), Time(r, 4), Time(r, 5),
-                Time(r, 6), r.GetInt32(7), r.GetInt64(10), d.Options.MaxConcurrency, d.Options.RatePerSecond, r.GetInt64(11), r.GetInt64(12),
-                r.GetDouble(13), Text(r, 8), Time(r, 9)));
+            list.Add(new DestinationStatus(d.Name, d.Action, d.Options.IsConfigured, state, r.GetString(1), r.GetBoolean(2), Text(r, 3),
+                Time(r, 4), Time(r, 5), Time(r, 6), r.GetInt32(7), r.GetInt64(10), d.Options.MaxConcurrency, d.Options.RatePerSecond,
+                r.GetInt64(11), r.GetInt64(12), r.GetDouble(13), Text(r, 8), Time(r, 9)));
             queueDepth = r.GetInt64(14);
         }
         return new DeliveryOverview(list, queueDepth);

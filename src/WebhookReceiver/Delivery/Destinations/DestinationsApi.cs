@@ -13,11 +13,14 @@ internal static class DestinationsApi
     public static RouteGroupBuilder MapDestinations(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/destinations").RequireOperator().WithTags("Destinations");
-        group.MapGet("", List).WithSummary("Each destination's state (closed, open, half-open, paused), lanes in flight, rate, backlog and last error.");
+        group.MapGet("", List)
+            .WithSummary("Each destination's state (closed, open, half-open, paused), lanes in flight, rate, backlog and last error.");
         group.MapPost("/{name}/pause", (string name, HttpContext http, DestinationControl control, CancellationToken ct) =>
-            Set(name, paused: true, http, control, ct)).WithSummary("Pause a destination: nothing is sent to it; its work waits as pending rows.");
+                Set(name, paused: true, http, control, ct))
+            .WithSummary("Pause a destination: nothing is sent to it; its work waits as pending rows.");
         group.MapPost("/{name}/resume", (string name, HttpContext http, DestinationControl control, CancellationToken ct) =>
-            Set(name, paused: false, http, control, ct)).WithSummary("Resume a paused destination; its waiting work drains at the configured rate.");
+                Set(name, paused: false, http, control, ct))
+            .WithSummary("Resume a paused destination; its waiting work drains at the configured rate.");
         return group;
     }
 
@@ -36,7 +39,8 @@ internal static class DestinationsApi
 }
 
 /// <summary>Pause and resume, shared by the API and the console: the row changes, the change is audited and alerted.</summary>
-internal sealed class DestinationControl(DestinationCatalog catalog, DestinationGate gate, AlertSender alerts, ILogger<DestinationControl> audit)
+internal sealed class DestinationControl(
+    DestinationCatalog catalog, DestinationGate gate, AlertSender alerts, ILogger<DestinationControl> audit)
 {
     public IEnumerable<string> Names => catalog.All.Select(d => d.Name);
 
@@ -53,7 +57,9 @@ internal sealed class DestinationControl(DestinationCatalog catalog, Destination
             audit.LogInformation("Operator {Operator} {Change} destination {Destination}", by, paused ? "paused" : "resumed", name);
             // Not awaited: the operator's request must not wait on a slow chat webhook (RaiseAsync never throws).
             _ = alerts.RaiseAsync(name, paused ? AlertKind.Paused : AlertKind.Resumed,
-                paused ? $"{name} paused by {by}: nothing is sent to it until resumed; work waits as pending." : $"{name} resumed by {by}; its waiting work drains now.");
+                paused
+                    ? $"{name} paused by {by}: nothing is sent to it until resumed; work waits as pending."
+                    : $"{name} resumed by {by}; its waiting work drains now.");
         }
         return changed;
     }

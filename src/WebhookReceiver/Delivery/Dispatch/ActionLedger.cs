@@ -5,7 +5,8 @@ using WebhookReceiver.Data;
 namespace WebhookReceiver.Delivery;
 
 /// <summary>An action as a batch job attempts it.</summary>
-internal sealed record LeasedAction(long Id, string Action, string CallId, long? EventId, long? ReplayOf, int Attempts, int RetryFrom, byte[]? Payload)
+internal sealed record LeasedAction(
+    long Id, string Action, string CallId, long? EventId, long? ReplayOf, int Attempts, int RetryFrom, byte[]? Payload)
 {
     public string IdempotencyKey => Delivery.IdempotencyKey.For(Action, CallId, EventId, Id, ReplayOf is not null);
 }
@@ -61,7 +62,8 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
     /// </summary>
     public static string ClaimableSql(string action) =>
         $"c.state = '{ActionState.Pending}' AND c.action = {action} AND c.next_attempt_at <= now() AND {ActionState.Unowned} " +
-        $"AND NOT EXISTS (SELECT 1 FROM call_actions o WHERE o.call_id = c.call_id AND o.action = c.action AND o.state = '{ActionState.Pending}' AND o.id < c.id)";
+        "AND NOT EXISTS (SELECT 1 FROM call_actions o WHERE o.call_id = c.call_id AND o.action = c.action " +
+        $"AND o.state = '{ActionState.Pending}' AND o.id < c.id)";
 
     /// <summary>
     /// The batch's rows still its own (lease live), with the job now running them recorded (the dashboard link) and
@@ -92,7 +94,8 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
     /// sends. Returns the body each row now holds, for the rows this batch still owns: a body stored first by another
     /// owner wins, and a row lost meanwhile is not this batch's to send at all.
     /// </summary>
-    public async Task<Dictionary<long, byte[]>> SnapshotAsync(Guid lease, IReadOnlyList<(long Id, byte[] Payload)> bodies, CancellationToken ct)
+    public async Task<Dictionary<long, byte[]>> SnapshotAsync(
+        Guid lease, IReadOnlyList<(long Id, byte[] Payload)> bodies, CancellationToken ct)
     {
         var stored = new Dictionary<long, byte[]>(bodies.Count);
         if (bodies.Count == 0)
@@ -101,7 +104,8 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         }
         await using var command = dataSource.CreateCommand(
             "UPDATE call_actions a SET payload = coalesce(a.payload, v.payload) FROM unnest($1::bigint[], $2::bytea[]) AS v(id, payload) " +
-            $"WHERE a.id = v.id AND a.lease_owner = $3 AND a.lease_until > now() AND a.state = '{ActionState.Pending}' RETURNING a.id, a.payload");
+            $"WHERE a.id = v.id AND a.lease_owner = $3 AND a.lease_until > now() AND a.state = '{ActionState.Pending}' " +
+            "RETURNING a.id, a.payload");
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = bodies.Select(b => b.Id).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<byte[][]> { TypedValue = bodies.Select(b => b.Payload).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
@@ -113,7 +117,9 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         return stored;
     }
 
-    /// <summary>Renews the batch's lease; returns the rows it still owns (a row re-owned meanwhile is no longer this batch's to send).</summary>
+    /// <summary>
+    /// Renews the batch's lease; returns the rows it still owns (a row re-owned meanwhile is no longer this batch's to send).
+    /// </summary>
     public async Task<HashSet<long>> ExtendAsync(Guid lease, TimeSpan ttl, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
@@ -135,7 +141,8 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
     /// is the row's next_attempt_at, not a job), the others handed back as they were. Guarded by the lease, so a batch
     /// that lost its rows to another owner changes nothing. Returns the ids recorded.
     /// </summary>
-    public static async Task<HashSet<long>> SettleAsync(NpgsqlConnection connection, Guid lease, IReadOnlyList<ActionResult> results, CancellationToken ct)
+    public static async Task<HashSet<long>> SettleAsync(
+        NpgsqlConnection connection, Guid lease, IReadOnlyList<ActionResult> results, CancellationToken ct)
     {
         await using var command = new NpgsqlCommand(
             "UPDATE call_actions a SET state = v.state, attempts = a.attempts + v.sent::int, " +
@@ -152,12 +159,14 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
             $"WHERE a.id = v.id AND a.lease_owner = $1 AND a.state = '{ActionState.Pending}' RETURNING a.id", connection);
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = results.Select(r => r.Action.Id).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = results.Select(r => r.Settlement?.State ?? ActionState.Pending).ToArray() });
+        command.Parameters.Add(
+            new NpgsqlParameter<string[]> { TypedValue = results.Select(r => r.Settlement?.State ?? ActionState.Pending).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<bool[]> { TypedValue = results.Select(r => r.Sent).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.Outcome?.Error).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<string?[]> { TypedValue = results.Select(r => r.Outcome?.ErrorKind).ToArray() });
         command.Parameters.Add(new NpgsqlParameter<int?[]> { TypedValue = results.Select(r => r.Outcome?.HttpStatus).ToArray() });
-        command.Parameters.Add(new NpgsqlParameter<double?[]> { TypedValue = results.Select(r => r.Settlement?.RetryIn?.TotalSeconds).ToArray() });
+        command.Parameters.Add(
+            new NpgsqlParameter<double?[]> { TypedValue = results.Select(r => r.Settlement?.RetryIn?.TotalSeconds).ToArray() });
         var recorded = new HashSet<long>();
         await using var reader = await command.ExecuteReaderAsync(ct);
         while (await reader.ReadAsync(ct))
@@ -167,14 +176,18 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         return recorded;
     }
 
-    /// <summary>A destination without a BaseUrl is off: its due actions are recorded skipped (no job, no retry). Returns how many.</summary>
+    /// <summary>
+    /// A destination without a BaseUrl is off: its due actions are recorded skipped (no job, no retry). Returns how many.
+    /// </summary>
     public async Task<int> SkipAsync(string action, int limit, CancellationToken ct)
     {
         await using var command = dataSource.CreateCommand(
-            $"WITH picked AS (SELECT id FROM call_actions WHERE state = '{ActionState.Pending}' AND action = $1 AND next_attempt_at <= now() " +
+            $"WITH picked AS (SELECT id FROM call_actions WHERE state = '{ActionState.Pending}' AND action = $1 " +
+            "AND next_attempt_at <= now() " +
             $"  AND {ActionState.Unowned} ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED) " +
             $"UPDATE call_actions a SET state = '{ActionState.Skipped}', last_error_kind = '{ActionErrorKind.NotConfigured}', " +
-            "last_error = $3, completed_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now() FROM picked WHERE a.id = picked.id");
+            "last_error = $3, completed_at = now(), lease_owner = NULL, lease_until = NULL, updated_at = now() " +
+            "FROM picked WHERE a.id = picked.id");
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = action });
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = limit });
         command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = $"{action}: its destination has no BaseUrl (integration off)" });

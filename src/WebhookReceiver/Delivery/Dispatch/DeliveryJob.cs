@@ -64,7 +64,10 @@ internal sealed class DeliveryJob(
         return await SettleAsync(run, actions, CancellationToken.None);
     }
 
-    /// <summary>Stored bodies for retries; new ones built (and stored) for first attempts. A body that cannot be built fails its action alone.</summary>
+    /// <summary>
+    /// Stored bodies for retries; new ones built (and stored) for first attempts. A body that cannot be built fails its action
+    /// alone.
+    /// </summary>
     private async Task<(Dictionary<long, byte[]> Bodies, List<(LeasedAction, ActionOutcome)> Poisoned)> BodiesAsync(
         List<LeasedAction> actions, Guid lease, CancellationToken ct)
     {
@@ -76,13 +79,15 @@ internal sealed class DeliveryJob(
             return (bodies, poisoned);
         }
         var callIds = fresh.Select(a => a.CallId).Distinct().ToList();
-        var calls = await db.Calls.AsNoTracking().Where(c => callIds.Contains(c.Id)).ToDictionaryAsync(c => c.Id, StringComparer.Ordinal, ct);
+        var calls = await db.Calls.AsNoTracking().Where(c => callIds.Contains(c.Id))
+            .ToDictionaryAsync(c => c.Id, StringComparer.Ordinal, ct);
         var built = new List<(long, byte[])>();
         foreach (var action in fresh)
         {
             try
             {
-                built.Add((action.Id, Payloads.Build(action.Action, action.CallId, action.EventId, calls.GetValueOrDefault(action.CallId), clock.GetUtcNow())));
+                built.Add((action.Id, Payloads.Build(
+                    action.Action, action.CallId, action.EventId, calls.GetValueOrDefault(action.CallId), clock.GetUtcNow())));
             }
             catch (Exception ex)
             {
@@ -115,7 +120,8 @@ internal sealed class DeliveryJob(
         }
     }
 
-    private async Task SendInWavesAsync(BatchRun run, List<LeasedAction> sendable, Dictionary<long, byte[]> bodies, int lanes, CancellationToken ct)
+    private async Task SendInWavesAsync(
+        BatchRun run, List<LeasedAction> sendable, Dictionary<long, byte[]> bodies, int lanes, CancellationToken ct)
     {
         var queue = new Queue<LeasedAction>(sendable);
         while (queue.Count > 0 && !ct.IsCancellationRequested)
@@ -144,7 +150,8 @@ internal sealed class DeliveryJob(
             var wave = Enumerable.Range(0, permit.Granted).Select(_ => queue.Dequeue()).Where(a => run.StillOwned(a.Id)).ToList();
             await Task.WhenAll(wave.Select(async action =>
             {
-                using var scope = logger.BeginScope(new Dictionary<string, object> { ["CallId"] = action.CallId, ["ActionId"] = action.Id });
+                using var scope = logger.BeginScope(
+                    new Dictionary<string, object> { ["CallId"] = action.CallId, ["ActionId"] = action.Id });
                 var outcome = await sender.PostAsync(run.Destination, action.IdempotencyKey, bodies[action.Id], ct);
                 run.Record(action, outcome);
                 metrics.RecordAttempt(action.Action, outcome);
@@ -185,17 +192,21 @@ internal sealed class DeliveryJob(
         if (breaker is { } b && b.After.Opened(b.Before))
         {
             await alerts.RaiseAsync(d.Name, AlertKind.BreakerOpened,
-                $"{d.Name}: circuit breaker opened after {b.After.Row.ConsecutiveFailures} failures in a row; nothing is sent for {b.After.OpenFor?.TotalSeconds:0} s, then one probe. Work waits as pending.");
+                $"{d.Name}: circuit breaker opened after {b.After.Row.ConsecutiveFailures} failures in a row; " +
+                $"nothing is sent for {b.After.OpenFor?.TotalSeconds:0} s, then one probe. Work waits as pending.");
         }
         if (breaker is { } c && c.After.Closed(c.Before))
         {
-            await alerts.RaiseAsync(d.Name, AlertKind.BreakerClosed, $"{d.Name}: circuit breaker closed again; the waiting work drains now.");
+            await alerts.RaiseAsync(d.Name, AlertKind.BreakerClosed,
+                $"{d.Name}: circuit breaker closed again; the waiting work drains now.");
         }
         var exhausted = recorded.Where(r => r.Settlement?.Exhausted == true).ToList();
         if (exhausted.Count > 0)
         {
             await alerts.RaiseAsync(d.Name, AlertKind.Exhausted,
-                $"{d.Name}: {exhausted.Count} {d.Action} action(s) ran out of retries (e.g. action {exhausted[0].Action.Id}, call {exhausted[0].Action.CallId}: {exhausted[0].Outcome!.Error}). Retry them from the failures page.");
+                $"{d.Name}: {exhausted.Count} {d.Action} action(s) ran out of retries " +
+                $"(e.g. action {exhausted[0].Action.Id}, call {exhausted[0].Action.CallId}: {exhausted[0].Outcome!.Error}). " +
+                "Retry them from the failures page.");
         }
     }
 
@@ -214,12 +225,14 @@ internal sealed class DeliveryJob(
         }
         foreach (var r in results.Except(succeeded))
         {
-            text.Append("action ").Append(r.Action.Id).Append(' ').Append(r.Action.Action).Append(" call ").Append(r.Action.CallId).Append(": ");
+            text.Append("action ").Append(r.Action.Id).Append(' ').Append(r.Action.Action)
+                .Append(" call ").Append(r.Action.CallId).Append(": ");
             text.Append((r, recorded.Contains(r.Action.Id)) switch
             {
                 (_, false) => "taken over by another batch meanwhile (lease ran out): not recorded here",
                 ({ Sent: false }, _) => "not sent (destination closed to sends, or no free lane): waits as pending",
-                ({ Settlement.State: ActionState.Pending }, _) => $"retry in {r.Settlement!.RetryIn!.Value.TotalSeconds:0} s after {r.Outcome!.Error}",
+                ({ Settlement.State: ActionState.Pending }, _) =>
+                    $"retry in {r.Settlement!.RetryIn!.Value.TotalSeconds:0} s after {r.Outcome!.Error}",
                 ({ Settlement.Exhausted: true }, _) => $"failed, retries used up: {r.Outcome!.Error}",
                 _ => $"failed: {r.Outcome!.Error}",
             }).AppendLine();

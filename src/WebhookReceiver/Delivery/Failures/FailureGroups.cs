@@ -73,7 +73,9 @@ internal sealed class FailureGroups(NpgsqlDataSource dataSource)
             var jobId = s.GetProperty("job_id").GetString();
             return new FailureSample(s.GetProperty("action_id").GetInt64(), callId, s.GetProperty("state").GetString()!,
                 s.GetProperty("attempts").GetInt32(), s.GetProperty("last_error").GetString(), jobId,
-                s.GetProperty("last_attempt_at").ValueKind == JsonValueKind.Null ? null : s.GetProperty("last_attempt_at").GetDateTime().ToUniversalTime(),
+                s.GetProperty("last_attempt_at").ValueKind == JsonValueKind.Null
+                    ? null
+                    : s.GetProperty("last_attempt_at").GetDateTime().ToUniversalTime(),
                 LinksFor(callId, jobId));
         }).ToList();
     }

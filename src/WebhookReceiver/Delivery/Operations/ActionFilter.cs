@@ -1,4 +1,5 @@
 using Npgsql;
+using NpgsqlTypes;
 
 namespace WebhookReceiver.Delivery;
 
@@ -16,15 +17,21 @@ internal sealed record ActionFilter(string? Action = null, string? ErrorKind = n
     public static string Sql(int first) =>
         $"(${first}::text IS NULL OR action = ${first}) AND (${first + 1}::text IS NULL OR last_error_kind = ${first + 1}) " +
         $"AND (${first + 2}::int IS NULL OR last_http_status = ${first + 2}) " +
-        $"AND (${first + 3}::timestamptz IS NULL OR coalesce(last_attempt_at, updated_at) >= ${first + 3}) AND (${first + 4}::timestamptz IS NULL OR coalesce(last_attempt_at, updated_at) < ${first + 4})";
+        $"AND (${first + 3}::timestamptz IS NULL OR coalesce(last_attempt_at, updated_at) >= ${first + 3}) " +
+        $"AND (${first + 4}::timestamptz IS NULL OR coalesce(last_attempt_at, updated_at) < ${first + 4})";
 
     public void AddParameters(NpgsqlCommand command)
     {
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Action ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)ErrorKind ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)HttpStatus ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Integer });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Since?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)Until?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)Action ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)ErrorKind ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
+        command.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)HttpStatus ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Integer });
+        command.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)Since?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
+        command.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)Until?.UtcDateTime ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.TimestampTz });
     }
 
     /// <summary>Field → messages, empty when the filter is usable.</summary>

@@ -35,7 +35,8 @@ internal sealed class ActionRecovery(NpgsqlDataSource dataSource, WorkSignal wor
 
     public async Task<RecoveryResult> RetryAsync(long actionId, string requestedBy, CancellationToken ct)
     {
-        var changed = await UpdateOneAsync($"UPDATE call_actions SET {RetrySet} WHERE id = $2 AND {Retryable} RETURNING call_id", actionId, requestedBy, ct);
+        var changed = await UpdateOneAsync(
+            $"UPDATE call_actions SET {RetrySet} WHERE id = $2 AND {Retryable} RETURNING call_id", actionId, requestedBy, ct);
         if (changed is null)
         {
             return await WhyNotAsync(actionId, "retried", ct);
@@ -69,7 +70,8 @@ internal sealed class ActionRecovery(NpgsqlDataSource dataSource, WorkSignal wor
     public Task<int> CancelAllAsync(ActionFilter filter, string requestedBy, CancellationToken ct) =>
         InChunksAsync(Cancelable, CancelSet, filter, requestedBy, "cancelled", ct);
 
-    private async Task<int> InChunksAsync(string condition, string set, ActionFilter filter, string requestedBy, string verb, CancellationToken ct)
+    private async Task<int> InChunksAsync(
+        string condition, string set, ActionFilter filter, string requestedBy, string verb, CancellationToken ct)
     {
         var total = 0;
         var after = 0L;
@@ -97,7 +99,8 @@ internal sealed class ActionRecovery(NpgsqlDataSource dataSource, WorkSignal wor
             work.Notify();
             total += ids.Count;
             after = ids.Max();
-            audit.LogInformation("Operator {Operator} bulk {Verb}: {Count} more actions ({Total} so far)", requestedBy, verb, ids.Count, total);
+            audit.LogInformation("Operator {Operator} bulk {Verb}: {Count} more actions ({Total} so far)",
+                requestedBy, verb, ids.Count, total);
         }
     }
 

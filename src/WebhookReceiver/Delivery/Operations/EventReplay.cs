@@ -18,13 +18,15 @@ internal sealed class EventReplay(NpgsqlDataSource dataSource, WorkSignal work, 
     {
         await using var command = dataSource.CreateCommand(
             "WITH evt AS (SELECT id FROM webhook_events WHERE id = $1), " +
-            "replayed AS (INSERT INTO call_actions (call_id, event_id, action, state, attempts, replay_of, requested_by, created_at, updated_at) " +
+            "replayed AS (INSERT INTO call_actions " +
+            "(call_id, event_id, action, state, attempts, replay_of, requested_by, created_at, updated_at) " +
             "  SELECT a.call_id, a.event_id, a.action, '" + ActionState.Pending + "', 0, a.id, $3, now(), now() FROM call_actions a " +
             "  WHERE a.event_id = $1 AND a.replay_of IS NULL AND ($2::text IS NULL OR a.action = $2) ORDER BY a.id " +
             "  RETURNING id, action, replay_of, call_id) " +
             "SELECT (SELECT count(*) FROM evt), r.id, r.action, r.replay_of, r.call_id FROM (SELECT 1) one LEFT JOIN replayed r ON true");
         command.Parameters.AddWithValue(eventId);
-        command.Parameters.Add(new NpgsqlParameter { Value = (object?)onlyAction ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(
+            new NpgsqlParameter { Value = (object?)onlyAction ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
         command.Parameters.AddWithValue(requestedBy);
         var replayed = new List<ReplayedAction>();
         var exists = false;

@@ -1,10 +1,12 @@
 namespace WebhookReceiver.Delivery;
 
 /// <summary>How one attempt of an action ended.</summary>
-internal sealed record ActionOutcome(bool Succeeded, bool Permanent, int? HttpStatus, string? ErrorKind, string? Error, TimeSpan? RetryAfter)
+internal sealed record ActionOutcome(
+    bool Succeeded, bool Permanent, int? HttpStatus, string? ErrorKind, string? Error, TimeSpan? RetryAfter)
 {
     public static ActionOutcome Success(int status) => new(true, false, status, null, null, null);
-    public static ActionOutcome Transient(int? status, string kind, string error, TimeSpan? retryAfter = null) => new(false, false, status, kind, error, retryAfter);
+    public static ActionOutcome Transient(int? status, string kind, string error, TimeSpan? retryAfter = null) =>
+        new(false, false, status, kind, error, retryAfter);
     public static ActionOutcome Fatal(int? status, string kind, string error) => new(false, true, status, kind, error, null);
 
     /// <summary>Our own side failed (a request we could not build or send): the destination is not to blame.</summary>

@@ -12,13 +12,15 @@ internal sealed class IntegrationSender(IHttpClientFactory clients, TimeProvider
 {
     private static readonly MediaTypeHeaderValue Json = new("application/json") { CharSet = "utf-8" };
 
-    public async Task<ActionOutcome> PostAsync(Destination destination, string idempotencyKey, byte[] body, CancellationToken cancellationToken)
+    public async Task<ActionOutcome> PostAsync(
+        Destination destination, string idempotencyKey, byte[] body, CancellationToken cancellationToken)
     {
         try
         {
             var options = destination.Options;
             var client = clients.CreateClient(destination.Name);
-            using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(new Uri(options.BaseUrl!.TrimEnd('/') + "/"), destination.Path))
+            using var request = new HttpRequestMessage(
+                HttpMethod.Post, new Uri(new Uri(options.BaseUrl!.TrimEnd('/') + "/"), destination.Path))
             {
                 Content = new ByteArrayContent(body) { Headers = { ContentType = Json } },
             };
@@ -35,7 +37,8 @@ internal sealed class IntegrationSender(IHttpClientFactory clients, TimeProvider
         }
     }
 
-    private async Task<ActionOutcome> SendAsync(HttpClient client, HttpRequestMessage request, Destination destination, CancellationToken ct)
+    private async Task<ActionOutcome> SendAsync(
+        HttpClient client, HttpRequestMessage request, Destination destination, CancellationToken ct)
     {
         try
         {
@@ -58,7 +61,8 @@ internal sealed class IntegrationSender(IHttpClientFactory clients, TimeProvider
         }
         catch (TaskCanceledException) when (!ct.IsCancellationRequested)
         {
-            return ActionOutcome.Transient(null, ActionErrorKind.Timeout, $"{destination.Name} did not answer within {destination.Options.TimeoutSeconds} s");
+            return ActionOutcome.Transient(null, ActionErrorKind.Timeout,
+                $"{destination.Name} did not answer within {destination.Options.TimeoutSeconds} s");
         }
     }
 

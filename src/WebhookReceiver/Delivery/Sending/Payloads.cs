@@ -4,7 +4,9 @@ using WebhookReceiver.Data;
 
 namespace WebhookReceiver.Delivery;
 
-/// <summary>POST {Crm:BaseUrl}/calls — the call's record when the action was first attempted; the CRM upserts it by <c>call_id</c>.</summary>
+/// <summary>
+/// POST {Crm:BaseUrl}/calls — the call's record when the action was first attempted; the CRM upserts it by <c>call_id</c>.
+/// </summary>
 internal sealed record CrmSyncPayload(string CallId, long? EventId, DateTimeOffset SyncedAt, CallSummary Call);
 
 /// <summary>POST {Tickets:BaseUrl}/tickets — one support ticket per call that ended in a destination failure.</summary>
