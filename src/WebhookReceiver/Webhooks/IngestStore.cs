@@ -13,7 +13,8 @@ internal sealed record IngestCommand(
     {
         var status = Calls.CallStatus.Normalize(payload.Status);
         return new IngestCommand(
-            EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId, payload.CallId!, payload.Event!,
+            EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId,
+            payload.CallId!, payload.Event!,
             status, Calls.CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
             payload.Direction, payload.From, payload.To, body, ticketStatuses);
     }

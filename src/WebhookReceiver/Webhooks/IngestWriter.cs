@@ -13,7 +13,8 @@ namespace WebhookReceiver.Webhooks;
 /// A request is answered 503 within Webhooks:RetryAfterSeconds when PostgreSQL cannot be reached (even when its
 /// packets are dropped, so each connection attempt would wait out its timeout): see <see cref="Deadlines"/>.
 /// </summary>
-internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<WebhookOptions> options, ILogger<IngestWriter> logger) : IHostedService
+internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<WebhookOptions> options, ILogger<IngestWriter> logger)
+    : IHostedService
 {
     private sealed record Pending(IngestCommand Command)
     {

@@ -22,7 +22,8 @@ internal static class WebhooksApi
         builder.Services.AddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<WebhookAuthenticator>();
         builder.Services.AddOptions<WorkflowOptions>().BindConfiguration(WorkflowOptions.SectionName);
-        builder.Services.AddSingleton(sp => new TicketStatuses(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value.CanonicalTicketStatuses()));
+        builder.Services.AddSingleton(sp =>
+            new TicketStatuses(sp.GetRequiredService<IOptions<WorkflowOptions>>().Value.CanonicalTicketStatuses()));
         builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddSingleton<IngestStore>();
         builder.Services.AddSingleton<IngestWriter>();
@@ -40,7 +41,8 @@ internal static class WebhooksApi
             .WithName("ReceiveMiniVoiceWebhook")
             .WithSummary("Receive a MiniVoice webhook")
             .WithDescription("Authenticated by a Standard Webhooks signature (webhook-id, webhook-timestamp, webhook-signature; " +
-                             "svix-* aliases) or HTTP Basic. 202 when stored, 200 for a duplicate delivery; the event is committed before any 2xx.")
+                             "svix-* aliases) or HTTP Basic. 202 when stored, 200 for a duplicate delivery; " +
+                             "the event is committed before any 2xx.")
             .DocumentJsonBody<MiniVoiceEventBody>()
             .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
@@ -167,7 +169,8 @@ internal static class WebhooksApi
         if (result.Duplicate)
         {
             metrics.Received("duplicate");
-            logger.LogInformation("Duplicate delivery of {Event} for call {CallId} (event {EventId})", payload.Event, callId, result.EventId);
+            logger.LogInformation("Duplicate delivery of {Event} for call {CallId} (event {EventId})",
+                payload.Event, callId, result.EventId);
             edge.Receipt(context, ReceiptResult.Duplicate, null, body.Length, payload, eventId: result.EventId);
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
