@@ -93,6 +93,8 @@ export BENCH_AUTHORIZATION="Basic $(printf 'bench:bench' | base64)"
 # uses them; a throwaway server: not a secret).
 OPERATOR_USER=bench-operator OPERATOR_PASSWORD=bench-operator-password
 export BENCH_OPERATOR_AUTHORIZATION="Basic $(printf '%s:%s' "$OPERATOR_USER" "$OPERATOR_PASSWORD" | base64)"
+# Outside Development the service refuses to start without operator credentials: every process started here has them.
+export Dashboard__Username=$OPERATOR_USER Dashboard__Password=$OPERATOR_PASSWORD
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
@@ -147,6 +149,33 @@ wrk_summary() {
     END { printf "%.0f %.2f %.2f %d\n", rps, p50, p99, bad + 0 }' "$1"
 }
 
+# CPU accounting for the measured windows, in clock ticks: the whole machine (load generator included), one process
+# (with its reaped children), and the PostgreSQL server (postmaster, its live children and, through the
+# postmaster's cutime/cstime, the backends that exited meanwhile).
+CLK_TCK=$(getconf CLK_TCK)
+machine_ticks() { awk '/^cpu / {print $2 + $3 + $4 + $7 + $8 + $9}' /proc/stat; }
+pid_ticks() { sed -E 's/^.*\) //' "/proc/$1/stat" 2>/dev/null | awk '{print $12 + $13 + $14 + $15}' || echo 0; }
+pg_ticks() {
+  local pm t c
+  pm=$(head -n1 "$WORK/pg/data/postmaster.pid")
+  t=$(pid_ticks "$pm")
+  for c in $(pgrep -P "$pm"); do t=$(( t + $(sed -E 's/^.*\) //' "/proc/$c/stat" 2>/dev/null | awk '{print $12 + $13}' || echo 0) )); done
+  echo "$t"
+}
+wal_lsn() { psql_ -d postgres -tA -c "SELECT pg_current_wal_lsn()"; }
+# cost_begin [PID]; cost_end EVENTS -> sets COST_MS (CPU ms per event of PID + PostgreSQL), COST_MACHINE_MS (whole
+# machine per event, load generator included), COST_WAL (WAL bytes per event)
+cost_begin() { C_PID=${1:-}; C_M0=$(machine_ticks); C_P0=$(pg_ticks); C_S0=$( [[ -n $C_PID ]] && pid_ticks "$C_PID" || echo 0); C_W0=$(wal_lsn); }
+cost_end() {
+  local n=$1 m1 p1 s1 wal
+  m1=$(machine_ticks); p1=$(pg_ticks); s1=$( [[ -n $C_PID ]] && pid_ticks "$C_PID" || echo 0)
+  wal=$(psql_ -d postgres -tA -c "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '$C_W0')")
+  read -r COST_MS COST_MACHINE_MS COST_WAL < <(awk -v n="$n" -v hz="$CLK_TCK" -v m="$(( m1 - C_M0 ))" \
+    -v ps="$(( p1 - C_P0 + s1 - C_S0 ))" -v w="$wal" \
+    'BEGIN { if (n > 0) printf "%.3f %.3f %.0f\n", ps * 1000 / hz / n, m * 1000 / hz / n, w / n; else print "- - -" }')
+  echo "$COST_MS $COST_MACHINE_MS $COST_WAL" >"$WORK/cost.figures"
+}
+
 # wrk's default 2 s timeout would count a slow answer as an error and leave it out of the percentiles.
 WRK_TIMEOUT=10s
 # wrk: warm up (tiered JIT settles), then measure. load URL [LUA] [SECONDS] [WARMUP] [CONNECTIONS]
@@ -154,7 +183,9 @@ load() {
   local url=$1 lua=${2:-bench/ingest.lua} seconds=${3:-$SECONDS_RUN} warmup=${4:-$WARMUP} conns=${5:-$CONNS}
   local threads=$(( conns < 2 ? 1 : 2 ))
   if (( warmup > 0 )); then wrk -t"$threads" -c"$conns" -d"${warmup}s" --timeout "$WRK_TIMEOUT" -s "$lua" "$url" >/dev/null || return 1; fi
+  cost_begin "${LOAD_PID:-}"
   wrk -t"$threads" -c"$conns" -d"${seconds}s" --timeout "$WRK_TIMEOUT" --latency -s "$lua" "$url" >"$WORK/wrk.txt"
+  cost_end "$(awk '/requests in/ {print $1; exit}' "$WORK/wrk.txt")"
   wrk_summary "$WORK/wrk.txt"
 }
 
@@ -220,10 +251,13 @@ pgb_ref() {
       >"$WORK/pgbench-$db-warmup.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-$db-warmup.txt" >&2; return 1; }
   fi
   lsn0=$(psql_ -d "$db" -tA -c "SELECT pg_current_wal_lsn()")
+  cost_begin
   "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$SECONDS_RUN" -f "$script" \
     --log --log-prefix="$WORK/pgb-$db" "$db" >"$WORK/pgbench-$db.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-$db.txt" >&2; return 1; }
   lsn1=$(psql_ -d "$db" -tA -c "SELECT pg_current_wal_lsn()")
   tx=$(awk -F': *' '/number of transactions actually processed/ {split($2, a, "/"); print a[1]; exit}' "$WORK/pgbench-$db.txt")
+  cost_end "${tx:-0}"
+  cp "$WORK/cost.figures" "$WORK/cost-$db.figures"
   wal=$(psql_ -d "$db" -tA -c "SELECT pg_wal_lsn_diff('$lsn1', '$lsn0')")
   # Per-transaction log: column 3 is latency in microseconds.
   paste -d' ' \
@@ -285,8 +319,12 @@ if want_any l2 service; then
   service_db bench
 fi
 
+# A statement file of the service as one pgbench line: comments dropped, newlines joined (pgbench reads one line
+# per command).
+sql_file() { grep -v '^ *--' "src/WebhookReceiver/Data/Sql/$1" | sed -E 's/ --.*$//' | tr '\n' ' '; }
+
 if want l2; then
-  echo "== L2: pgbench with the service's ingest statement" >&2
+  echo "== L2: pgbench with the service's ingest statements (lock + one round), one event per transaction" >&2
   # Built from the very file the service reads; each \$n becomes a pgbench expression for a unique event.
   BODY='{"event":"call.completed","created_at":"2026-05-29T12:10:00Z","call":{"id":"call_pgbench","customer_id":"cust_123","application_id":"app_123","status":"completed","direction":"inbound","from":"+15551230001","to":"+15551230002"},"variables":{"order":"B2"},"data":{}}'
   # The body goes in as hex: pgbench would take the ':' inside a literal for a variable.
@@ -294,15 +332,21 @@ if want l2; then
   {
     echo '\set n random(1, 1000000000000)'
     echo '\set k random(0, 3)'
-    grep -v '^--' src/WebhookReceiver/Data/Sql/ingest_event.call.sql | tr '\n' ' ' | sed -E \
-      -e "s/\\\$14/ARRAY['failed','busy','no-answer']/" \
-      -e "s/\\\$13/decode('$BODYHEX', 'hex')/" \
-      -e "s/\\\$12/'+15551230002'/" -e "s/\\\$11/'+15551230001'/" -e "s/\\\$10/'inbound'/" \
-      -e "s/\\\$9/'app_123'/" -e "s/\\\$8/'cust_123'/" -e "s/\\\$7/now()/" -e "s/\\\$6/(:k::int >= 2)/" \
-      -e "s/\\\$5/(ARRAY['ringing','in-progress','completed','busy'])[:k::int + 1]/" -e "s/\\\$4/'call.bench'/" \
-      -e "s/\\\$3/'call_p' || :client_id::text || '_' || :n::text/" -e "s/\\\$2/NULL/" \
-      -e "s/\\\$1/'pgb-' || :client_id::text || '-' || :n::text/"
+    echo '\startpipeline'
+    echo 'BEGIN;'
+    sql_file ingest_lock.sql | sed -E "s/\\\$1/ARRAY['call_p' || :client_id::text || '_' || :n::text]/"
     echo ';'
+    sql_file ingest_batch.sql | sed -E \
+      -e "s/\\\$14/ARRAY['failed','busy','no-answer']/" \
+      -e "s/\\\$13/ARRAY[decode('$BODYHEX', 'hex')]/" \
+      -e "s/\\\$12/ARRAY['+15551230002']/" -e "s/\\\$11/ARRAY['+15551230001']/" -e "s/\\\$10/ARRAY['inbound']/" \
+      -e "s/\\\$9/ARRAY['app_123']/" -e "s/\\\$8/ARRAY['cust_123']/" -e "s/\\\$7/ARRAY[now()]/" -e "s/\\\$6/ARRAY[(:k::int >= 2)]/" \
+      -e "s/\\\$5/ARRAY[(ARRAY['ringing','in-progress','completed','busy'])[:k::int + 1]]/" -e "s/\\\$4/ARRAY['call.bench']/" \
+      -e "s/\\\$3/ARRAY['call_p' || :client_id::text || '_' || :n::text]/" -e "s/\\\$2/ARRAY[NULL]::text[]/" \
+      -e "s/\\\$1/ARRAY['pgb-' || :client_id::text || '-' || :n::text]/"
+    echo ';'
+    echo 'COMMIT;'
+    echo '\endpipeline'
   } >"$WORK/ingest.pgbench"
   if (( WARMUP > 0 )); then
     "$PGBIN/pgbench" -h 127.0.0.1 -p "$PGPORT" -U postgres -n -M prepared -c "$CONNS" -j 2 -T "$WARMUP" -f "$WORK/ingest.pgbench" bench >"$WORK/pgbench-warmup.txt" 2>&1 || { grep -m3 -i error "$WORK/pgbench-warmup.txt" >&2; exit 1; }
@@ -333,7 +377,8 @@ if want service; then
     dotnet "$WORK/service/WebhookReceiver.dll" >"$WORK/service.log" 2>&1 &
   SVCPID=$!; pids+=("$SVCPID")
   wait_http "http://127.0.0.1:$PORT/health/ready"
-  read -r S_RPS S_P50 S_P99 S_BAD < <(load "http://127.0.0.1:$PORT/webhooks/minivoice")
+  read -r S_RPS S_P50 S_P99 S_BAD < <(LOAD_PID=$SVCPID load "http://127.0.0.1:$PORT/webhooks/minivoice")
+  cp "$WORK/cost.figures" "$WORK/cost-service.figures"
   S_RSS=$(peak_rss_mb "$SVCPID")
   # Not L2's rows (same database, identities 'pgb-…').
   EVENTS=$(psql_ -d bench -tA -c "SELECT count(*) FROM webhook_events WHERE identity NOT LIKE 'pgb-%'")
@@ -664,6 +709,14 @@ if want_any l1 l2 l2w service textbook; then
   row "textbook (EF + Hangfire, role api)" "$T_RPS" "$T_P50" "$T_P99" "$T_BAD" "$(mb "$T_RSS")"
   echo "service/L2 = $(ratio "$S_RPS" "$L2_RPS")   service/L2w = $(ratio "$S_RPS" "$L2W_RPS")   service/L1 = $(ratio "$S_RPS" "$L1_RPS")   service/textbook = $(ratio "$S_RPS" "$T_RPS")   events stored: service $EVENTS, textbook $T_EVENTS"
   if want l2w; then echo "WAL per transaction (pg_current_wal_lsn() difference / transactions): L2b $L2B_WAL B, L2w $L2W_WAL B"; fi
+  echo "Cost per event in the measured window (CPU = ms of CPU time; service: .NET process + PostgreSQL, pgbench: PostgreSQL;"
+  echo "machine = every process, load generator included):"
+  printf '  %-32s %14s %14s %12s\n' "what" "CPU ms/event" "machine ms/ev" "WAL B/event"
+  for f in l2b:"L2b pgbench" l2w:"L2w pgbench" service:"service (role api)"; do
+    [[ -s $WORK/cost-${f%%:*}.figures ]] || continue
+    read -r c1 c2 c3 <"$WORK/cost-${f%%:*}.figures"
+    printf '  %-32s %14s %14s %12s\n' "${f#*:}" "$c1" "$c2" "$c3"
+  done
 fi
 
 if want_any pipeline textbook-pipeline; then

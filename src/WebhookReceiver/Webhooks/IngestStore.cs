@@ -20,18 +20,24 @@ internal sealed record IngestCommand(
     }
 }
 
-internal sealed record IngestResult(
-    bool Duplicate, long EventId, bool OutOfOrder, string? CallStatus, bool CallIsFinal, bool BecameFinal, int ActionsCreated);
+/// <summary>What storing one event did: a duplicate (its EventId is the stored one), or a new event.</summary>
+internal sealed record IngestResult(bool Duplicate, long EventId, bool OutOfOrder, int ActionsCreated);
 
 /// <summary>
-/// The hot path's only database work: wr_ingest_event (Data/Sql) once per event. Several events go to
-/// PostgreSQL as one batch: one round trip and one commit (the batch is PostgreSQL's implicit transaction,
-/// so it is all or nothing). The statement text lives in one file, which the benchmark reads too.
+/// The hot path's only database work. A batch of events goes to PostgreSQL as one round trip and one commit (the
+/// NpgsqlBatch is PostgreSQL's implicit transaction, so it is all or nothing): first the batch's calls are locked
+/// (advisory locks in one order, so concurrent batches neither interleave on a call nor deadlock), then one
+/// set-based statement per round (Data/Sql/ingest_batch.sql; <see cref="IngestRounds"/>).
 /// </summary>
 internal sealed class IngestStore(NpgsqlDataSource dataSource)
 {
-    /// <summary>Data/Sql/ingest_event.call.sql: bench/run.sh builds its pgbench script from the same file.</summary>
-    public static readonly string Sql = Data.Sql.SqlScripts.Read("ingest_event.call.sql");
+    /// <summary>Data/Sql/ingest_batch.sql: bench/run.sh builds its pgbench script from the same file.</summary>
+    public static readonly string Sql = Data.Sql.SqlScripts.Read("ingest_batch.sql");
+
+    /// <summary>Data/Sql/ingest_lock.sql, the batch's first statement.</summary>
+    public static readonly string LockSql = Data.Sql.SqlScripts.Read("ingest_lock.sql");
+
+    private const string DuplicateIdsSql = "SELECT identity, id FROM webhook_events WHERE identity = ANY($1)";
 
     /// <summary>
     /// Stores the events atomically; on any error nothing of the batch is committed. <paramref name="openCancellation"/>
@@ -39,24 +45,39 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
     /// </summary>
     public async Task<IngestResult[]> IngestAsync(IReadOnlyList<IngestCommand> commands, CancellationToken openCancellation)
     {
+        var rounds = IngestRounds.Split(commands);
+        var results = new IngestResult[commands.Count];
         await using var connection = await OpenAsync(openCancellation);
         var cancellationToken = CancellationToken.None; // the batch, once sent, is never cut short
-        await using var batch = new NpgsqlBatch(connection);
-        foreach (var c in commands)
+        await using (var batch = new NpgsqlBatch(connection))
         {
-            batch.BatchCommands.Add(Command(c));
-        }
-        var results = new IngestResult[commands.Count];
-        await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
-        for (var i = 0; i < results.Length; i++)
-        {
-            if (!await reader.ReadAsync(cancellationToken))
+            var lockCommand = new NpgsqlBatchCommand(LockSql);
+            lockCommand.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = commands.Select(c => c.CallId).ToArray() });
+            batch.BatchCommands.Add(lockCommand);
+            foreach (var round in rounds)
             {
-                throw new InvalidOperationException("wr_ingest_event returned no row");
+                batch.BatchCommands.Add(RoundCommand(commands, round));
             }
-            results[i] = Read(reader);
-            await reader.NextResultAsync(cancellationToken);
+            await using var reader = await batch.ExecuteReaderAsync(cancellationToken);
+            foreach (var round in rounds)
+            {
+                await reader.NextResultAsync(cancellationToken);
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var position = round[(int)reader.GetInt64(0) - 1];
+                    results[position] = new IngestResult(
+                        Duplicate: reader.IsDBNull(1),
+                        EventId: reader.IsDBNull(2) ? 0 : reader.GetInt64(2),
+                        OutOfOrder: reader.GetBoolean(3),
+                        ActionsCreated: reader.GetInt32(4));
+                }
+            }
         }
+        if (results.Any(r => r is null))
+        {
+            throw new InvalidOperationException("the ingest statement did not answer for every event");
+        }
+        await ResolveDuplicatesAsync(connection, commands, results, cancellationToken);
         return results;
     }
 
@@ -87,36 +108,78 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
         }
     }
 
-    private static NpgsqlBatchCommand Command(IngestCommand c)
+    /// <summary>
+    /// A duplicate whose first copy committed while this batch waited on it is not in the statement's snapshot:
+    /// read its ID once the batch has committed (rare: two deliveries of one event racing).
+    /// </summary>
+    private static async Task ResolveDuplicatesAsync(NpgsqlConnection connection, IReadOnlyList<IngestCommand> commands,
+        IngestResult[] results, CancellationToken cancellationToken)
     {
-        var command = new NpgsqlBatchCommand(Sql);
-        var p = command.Parameters;
-        p.Add(new NpgsqlParameter<string> { TypedValue = c.Identity });
-        p.Add(Text(c.WebhookId));
-        p.Add(new NpgsqlParameter<string> { TypedValue = c.CallId });
-        p.Add(new NpgsqlParameter<string> { TypedValue = c.Event });
-        p.Add(Text(c.Status));
-        p.Add(new NpgsqlParameter<bool> { TypedValue = c.IsFinal });
-        p.Add(new NpgsqlParameter<DateTime> { TypedValue = c.CreatedAt.UtcDateTime, NpgsqlDbType = NpgsqlDbType.TimestampTz });
-        p.Add(Text(c.CustomerId));
-        p.Add(Text(c.ApplicationId));
-        p.Add(Text(c.Direction));
-        p.Add(Text(c.From));
-        p.Add(Text(c.To));
-        p.Add(new NpgsqlParameter<ReadOnlyMemory<byte>> { TypedValue = c.RawBody, NpgsqlDbType = NpgsqlDbType.Bytea });
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = c.TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
-        return command;
+        var missing = Enumerable.Range(0, results.Length).Where(i => results[i].Duplicate && results[i].EventId == 0).ToList();
+        if (missing.Count == 0)
+        {
+            return;
+        }
+        await using var command = new NpgsqlCommand(DuplicateIdsSql, connection);
+        command.Parameters.Add(new NpgsqlParameter<string[]> { TypedValue = missing.Select(i => commands[i].Identity).ToArray() });
+        var ids = new Dictionary<string, long>(StringComparer.Ordinal);
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                ids[reader.GetString(0)] = reader.GetInt64(1);
+            }
+        }
+        foreach (var i in missing)
+        {
+            results[i] = results[i] with { EventId = ids.GetValueOrDefault(commands[i].Identity) };
+        }
     }
 
-    private static IngestResult Read(NpgsqlDataReader reader) => new(
-        Duplicate: reader.GetString(0) == "duplicate",
-        EventId: reader.GetInt64(1),
-        OutOfOrder: reader.GetBoolean(2),
-        CallStatus: reader.IsDBNull(3) ? null : reader.GetString(3),
-        CallIsFinal: reader.GetBoolean(4),
-        BecameFinal: reader.GetBoolean(5),
-        ActionsCreated: reader.GetInt32(6));
-
-    private static NpgsqlParameter Text(string? value) =>
-        new() { Value = (object?)value ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text };
+    private static NpgsqlBatchCommand RoundCommand(IReadOnlyList<IngestCommand> commands, List<int> round)
+    {
+        var n = round.Count;
+        var identity = new string[n];
+        var webhookId = new string?[n];
+        var callId = new string[n];
+        var eventName = new string[n];
+        var status = new string?[n];
+        var isFinal = new bool[n];
+        var createdAt = new DateTime[n];
+        var customerId = new string?[n];
+        var applicationId = new string?[n];
+        var direction = new string?[n];
+        var from = new string?[n];
+        var to = new string?[n];
+        var raw = new byte[n][];
+        for (var j = 0; j < n; j++)
+        {
+            var c = commands[round[j]];
+            (identity[j], webhookId[j], callId[j], eventName[j], status[j], isFinal[j]) =
+                (c.Identity, c.WebhookId, c.CallId, c.Event, c.Status, c.IsFinal);
+            createdAt[j] = c.CreatedAt.UtcDateTime;
+            (customerId[j], applicationId[j], direction[j], from[j], to[j]) = (c.CustomerId, c.ApplicationId, c.Direction, c.From, c.To);
+            raw[j] = System.Runtime.InteropServices.MemoryMarshal.TryGetArray(c.RawBody, out var segment)
+                     && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array
+                : c.RawBody.ToArray();
+        }
+        var command = new NpgsqlBatchCommand(Sql);
+        var p = command.Parameters;
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = identity });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = webhookId });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = callId });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = eventName });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = status });
+        p.Add(new NpgsqlParameter<bool[]> { TypedValue = isFinal });
+        p.Add(new NpgsqlParameter<DateTime[]> { TypedValue = createdAt, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.TimestampTz });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = customerId });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = applicationId });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = direction });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = from });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = to });
+        p.Add(new NpgsqlParameter<byte[][]> { TypedValue = raw, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
+        p.Add(new NpgsqlParameter<string[]> { TypedValue = commands[round[0]].TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        return command;
+    }
 }
