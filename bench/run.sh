@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The webhook hot path against this machine's own limits, in one run (issue #6, README "Performance"):
 #   l1                bench/Baseline: Kestrel + JSON parse, nothing else (the HTTP ceiling)
-#   l2                pgbench issuing the service's own ingest statement (Data/Sql/ingest_event.call.sql),
+#   l2                pgbench issuing the service's own ingest statements (Data/Sql/ingest_lock.sql + ingest_batch.sql),
 #                     one event per transaction, fsync on (the database ceiling)
 #   l2w               pgbench reference workloads (bench/sql/, copied from the shared reference set), each on a fresh
 #                     database with bench/sql/l2-schema.sql: L2b = insert event + upsert call, L2w = L2b + the outbox

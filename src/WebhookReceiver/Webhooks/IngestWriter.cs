@@ -76,12 +76,12 @@ internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<
         }
     }
 
-    private async Task WriteAsync(List<Pending> arrived)
+    /// <summary>
+    /// The batch stays in arrival order: the store keeps one call's events in that order (equal created_at times
+    /// resolve as if the events had come one by one) and takes its locks in one order of its own.
+    /// </summary>
+    private async Task WriteAsync(List<Pending> batch)
     {
-        // One lock order for every batch (events lock their call's row): concurrent batches cannot deadlock.
-        // The sort is stable (List.Sort is not), so one call's events keep their arrival order and equal
-        // created_at times resolve exactly as if the events had come one by one.
-        var batch = arrived.OrderBy(p => p.Command.CallId, StringComparer.Ordinal).ToList();
         try
         {
             using var openBudget = _deadlines.OpenBudget(batch.Min(p => p.Deadline));
