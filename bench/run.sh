@@ -93,8 +93,6 @@ export BENCH_AUTHORIZATION="Basic $(printf 'bench:bench' | base64)"
 # uses them; a throwaway server: not a secret).
 OPERATOR_USER=bench-operator OPERATOR_PASSWORD=bench-operator-password
 export BENCH_OPERATOR_AUTHORIZATION="Basic $(printf '%s:%s' "$OPERATOR_USER" "$OPERATOR_PASSWORD" | base64)"
-# Outside Development the service refuses to start without operator credentials: every process started here has them.
-export Dashboard__Username=$OPERATOR_USER Dashboard__Password=$OPERATOR_PASSWORD
 
 command -v wrk >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; }
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
