@@ -18,7 +18,7 @@ internal abstract record ReingestResult
 /// same ingest statement as the webhook endpoint; authentication is not asked again — only authenticated
 /// requests are quarantined. The quarantine row keeps the original and records what it became.
 /// </summary>
-internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookEdge edge, ILogger<QuarantineReingest> audit)
+internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookIngest ingest, ILogger<QuarantineReingest> audit)
 {
     public async Task<ReingestResult> ReingestAsync(long quarantineId, byte[]? correctedBody, string requestedBy, CancellationToken ct)
     {
@@ -50,15 +50,19 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookEdg
             return new ReingestResult.Truncated(stored.Length);
         }
         var body = correctedBody ?? stored;
-        var (payload, errors) = WebhooksApi.Parse(body, headers, edge.Validator);
-        if (errors is not null)
-        {
-            return new ReingestResult.StillInvalid(errors.Value.Reason, errors.Value.Fields);
-        }
         // The original webhook-id (kept in the quarantine headers) stays the identity: a redelivery that MiniVoice
         // makes after the fix is then a duplicate, not a second event.
-        var result = await edge.Ingest.IngestAsync(
-            IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, edge.TicketStatuses.Canonical));
+        var outcome = await ingest.IngestAsync(body, headers);
+        if (outcome is IngestOutcome.Invalid invalid)
+        {
+            return new ReingestResult.StillInvalid(invalid.Reason, invalid.Fields);
+        }
+        if (outcome is IngestOutcome.Unavailable unavailable)
+        {
+            // Not the operator's fault and nothing stored: the API answers it as any database outage.
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(unavailable.Error);
+        }
+        var (payload, result) = (IngestOutcome.Stored)outcome;
         await using (var mark = dataSource.CreateCommand(
             "UPDATE quarantined_webhooks SET reingested_at = now(), reingested_event_id = $2, reingested_by = $3 WHERE id = $1"))
         {
@@ -69,7 +73,7 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookEdg
         }
         audit.LogInformation(
             "Operator {Operator} re-ingested quarantined webhook {QuarantineId}{Corrected} for call {CallId}: {Result} as event {EventId}",
-            requestedBy, quarantineId, correctedBody is null ? "" : " (corrected body)", payload!.CallId,
+            requestedBy, quarantineId, correctedBody is null ? "" : " (corrected body)", payload.CallId,
             result.Duplicate ? "duplicate" : "accepted", result.EventId);
         return new ReingestResult.Stored(result, payload.CallId!);
     }

@@ -179,7 +179,10 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = from });
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = to });
         p.Add(new NpgsqlParameter<byte[][]> { TypedValue = raw, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
-        p.Add(new NpgsqlParameter<string[]> { TypedValue = commands[round[0]].TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        p.Add(new NpgsqlParameter<string[]>
+        {
+            TypedValue = commands[round[0]].TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+        });
         return command;
     }
 }

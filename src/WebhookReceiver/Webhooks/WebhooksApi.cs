@@ -1,9 +1,6 @@
-using System.Text.Json;
 using FluentValidation;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using Npgsql;
-using IDiagnosticContext = Serilog.IDiagnosticContext;
 using WebhookReceiver.ApiDocs;
 using WebhookReceiver.Events;
 
@@ -11,9 +8,6 @@ namespace WebhookReceiver.Webhooks;
 
 internal static class WebhooksApi
 {
-    private static readonly JsonDocumentOptions JsonOptions = new() { AllowDuplicateProperties = false, MaxDepth = 64 };
-    private static readonly byte[] Utf8Bom = [0xEF, 0xBB, 0xBF];
-
     public static IHostApplicationBuilder AddWebhooks(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<WebhookOptions>().BindConfiguration(WebhookOptions.SectionName)
@@ -27,6 +21,7 @@ internal static class WebhooksApi
         builder.Services.AddSingleton<WorkSignal>();
         builder.Services.AddSingleton<IngestStore>();
         builder.Services.AddSingleton<IngestWriter>();
+        builder.Services.AddSingleton<WebhookIngest>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<IngestWriter>());
         builder.Services.AddSingleton<QuarantineStore>();
         builder.Services.AddSingleton<WebhookMetrics>();
@@ -93,85 +88,34 @@ internal static class WebhooksApi
 
         try
         {
-            var (payload, errors) = Parse(body, request.Headers, edge.Validator);
-            if (errors is not null)
+            return await edge.Ingest.IngestAsync(body, request.Headers) switch
             {
-                return await Refuse(context, body, errors.Value.Reason, errors.Value.Fields, edge, payload, cancellationToken);
-            }
-            return await Store(context, payload!, body, edge);
+                IngestOutcome.Stored stored => Stored(context, stored, body.Length, edge),
+                IngestOutcome.Invalid invalid => await Refuse(context, body, invalid, edge, cancellationToken),
+                IngestOutcome.Unavailable unavailable => Unavailable(context, unavailable.Error, edge),
+                _ => throw new InvalidOperationException("unknown ingest outcome"),
+            };
         }
-        catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))
+        catch (Exception ex) when (WebhookIngest.IsUnavailable(ex))
         {
-            // Class 22, data exception: valid JSON that PostgreSQL cannot hold (a \u0000, a number past numeric's
-            // range). The sender's data, not our outage: a 503 would have it retried forever.
-            var fields = new Dictionary<string, string[]> { ["body"] = [$"holds a value PostgreSQL cannot store ({ex.MessageText})"] };
-            return await Refuse(context, body, "unstorable_text", fields, edge, null, cancellationToken);
-        }
-        catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IngestUnavailableException)
-        {
-            metrics.Received("unavailable");
-            logger.LogError("Webhook not stored, database unavailable: {Error}", ex.Message);
-            context.Response.Headers.RetryAfter = options.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
-                detail: "The event was not stored; retry later.");
+            // The quarantine could not be written: not stored, so the sender must retry.
+            return Unavailable(context, ex, edge);
         }
     }
 
-    /// <summary>Parses and validates a body (also an operator's re-ingest of a quarantined one).</summary>
-    internal static (WebhookPayload? Payload, (string Reason, Dictionary<string, string[]> Fields)? Errors) Parse(
-        byte[] body, IHeaderDictionary headers, IValidator<WebhookPayload> validator)
-    {
-        // JSON text is UTF-8; the parser does not check inside strings, so check it all here.
-        if (!System.Text.Unicode.Utf8.IsValid(body))
-        {
-            return (null, ("invalid_json", new() { ["body"] = ["is not valid UTF-8"] }));
-        }
-        WebhookPayload payload;
-        try
-        {
-            // RFC 8259 lets a parser ignore a byte order mark; the stored raw body keeps it.
-            using var document = JsonDocument.Parse(body.AsMemory(body.AsSpan().StartsWith(Utf8Bom) ? Utf8Bom.Length : 0), JsonOptions);
-            payload = WebhookPayloadReader.Read(document.RootElement);
-        }
-        catch (Exception ex) when (ex is JsonException or InvalidOperationException)
-        {
-            // InvalidOperationException: a string that cannot be read as text, such as a lone "\ud800" escape.
-            return (null, ("invalid_json", new() { ["body"] = [$"is not valid JSON: {ex.Message}"] }));
-        }
-        if (payload.ShapeErrors is [{ Field: "body" } notAnObject])
-        {
-            // Not an object at all: naming every missing field would only bury the real problem.
-            return (null, ("validation_failed", new() { ["body"] = [notAnObject.Message] }));
-        }
-        var fields = new Dictionary<string, string[]>();
-        var result = validator.Validate(payload);
-        foreach (var group in result.Errors.GroupBy(e => e.PropertyName))
-        {
-            fields[group.Key] = group.Select(e => e.ErrorMessage).Distinct().ToArray();
-        }
-        if (WebhookHeaders.Id(headers) is { Length: > EventIdentity.MaxWebhookIdLength })
-        {
-            fields["webhook-id"] = [$"must be at most {EventIdentity.MaxWebhookIdLength} characters"];
-        }
-        // The payload comes back with its errors too: its call ID and event name, when readable, go in the receipt.
-        return (payload, fields.Count > 0 ? ("validation_failed", fields) : null);
-    }
-
-    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Store(
-        HttpContext context, WebhookPayload payload, byte[] body, WebhookEdge edge)
+    private static Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult> Stored(
+        HttpContext context, IngestOutcome.Stored stored, int bodyBytes, WebhookEdge edge)
     {
         var (metrics, logger) = (edge.Metrics, edge.Logger);
+        var (payload, result) = (stored.Payload, stored.Result);
         var callId = payload.CallId!;
         edge.Diagnostics.Set("CallId", callId);
-        var webhookId = WebhookHeaders.Id(context.Request.Headers);
-        var result = await edge.Ingest.IngestAsync(IngestCommand.For(payload, webhookId, body, edge.TicketStatuses.Canonical));
-
         if (result.Duplicate)
         {
             metrics.Received("duplicate");
             logger.LogInformation("Duplicate delivery of {Event} for call {CallId} (event {EventId})",
                 payload.Event, callId, result.EventId);
-            edge.Receipt(context, ReceiptResult.Duplicate, null, body.Length, payload, eventId: result.EventId);
+            edge.Receipt(context, ReceiptResult.Duplicate, null, bodyBytes, payload, eventId: result.EventId);
             return TypedResults.Ok(new Answer("duplicate", callId, result.EventId));
         }
         metrics.Received("accepted");
@@ -184,10 +128,20 @@ internal static class WebhooksApi
         return TypedResults.Accepted((string?)null, new Answer("accepted", callId, result.EventId));
     }
 
-    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Refuse(
-        HttpContext context, byte[] body, string reason, Dictionary<string, string[]> fields, WebhookEdge edge,
-        WebhookPayload? payload, CancellationToken cancellationToken)
+    private static ProblemHttpResult Unavailable(HttpContext context, Exception error, WebhookEdge edge)
     {
+        edge.Metrics.Received("unavailable");
+        edge.Logger.LogError("Webhook not stored, database unavailable: {Error}", error.Message);
+        context.Response.Headers.RetryAfter =
+            edge.Options.Value.RetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return TypedResults.Problem(statusCode: StatusCodes.Status503ServiceUnavailable, title: "Service unavailable",
+            detail: "The event was not stored; retry later.");
+    }
+
+    private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Refuse(
+        HttpContext context, byte[] body, IngestOutcome.Invalid invalid, WebhookEdge edge, CancellationToken cancellationToken)
+    {
+        var (reason, fields, payload) = (invalid.Reason, invalid.Fields, invalid.Payload);
         // Stored before answering: if the quarantine cannot be written, the caller gets a 503 and retries.
         var id = await edge.Quarantine.AddAsync(context, body, reason, fields, cancellationToken);
         edge.Metrics.Received("invalid");
@@ -204,42 +158,3 @@ internal static class WebhooksApi
             detail: $"The body must be at most {max} bytes.");
 }
 
-/// <summary>Everything the webhook endpoint uses (all singletons), injected as one.</summary>
-internal sealed record WebhookEdge(
-    IOptions<WebhookOptions> Options, WebhookAuthenticator Authenticator, IValidator<WebhookPayload> Validator,
-    IngestWriter Ingest, QuarantineStore Quarantine, WebhookMetrics Metrics, TicketStatuses TicketStatuses,
-    IDiagnosticContext Diagnostics, ILogger<WebhookLog> Logger, ReceiptWriter Receipts)
-{
-    /// <summary>
-    /// A receipt for a request that did not become a new event. The call ID and event name come from the payload
-    /// when it could be read (unvalidated for a refused body: capped like the columns they go to); a request refused
-    /// before its body was trusted has only what the headers and the connection say.
-    /// </summary>
-    public void Receipt(HttpContext context, string result, string? reason, long bodyBytes, WebhookPayload? payload = null,
-        long? quarantineId = null, long? eventId = null) =>
-        Receipts.Record(new Events.Receipt(DateTime.UtcNow, result, reason, Cap(payload?.CallId, 128), Cap(payload?.Event, 64),
-            Cap(WebhookHeaders.Id(context.Request.Headers), EventIdentity.MaxWebhookIdLength), bodyBytes,
-            context.Connection.RemoteIpAddress?.ToString(), quarantineId, eventId));
-
-    private static string? Cap(string? text, int max) => text is not null && text.Length > max ? text[..max] : text;
-}
-
-/// <summary>Log category for the webhook edge.</summary>
-internal sealed class WebhookLog;
-
-internal static class JsonContentType
-{
-    public static bool IsJson(string? contentType)
-    {
-        if (!Microsoft.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media))
-        {
-            return false;
-        }
-        var type = media.MediaType.Value ?? "";
-        var json = type.Equals("application/json", StringComparison.OrdinalIgnoreCase)
-                   || (type.StartsWith("application/", StringComparison.OrdinalIgnoreCase)
-                       && type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
-        var charset = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(media.Charset).Value;
-        return json && (charset is null || charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase));
-    }
-}
