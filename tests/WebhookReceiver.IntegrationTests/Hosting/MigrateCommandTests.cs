@@ -30,7 +30,10 @@ public sealed class MigrateCommandTests
             Assert.True(await Db.CountAsync(connectionString, "SELECT count(*) FROM \"__EFMigrationsHistory\"") >= 1);
             Assert.Equal(4, await Db.CountAsync(connectionString,
                 "SELECT count(*) FROM information_schema.tables WHERE table_name IN ('calls','webhook_events','quarantined_webhooks','call_actions')"));
-            Assert.Equal(1, await Db.CountAsync(connectionString, "SELECT count(*) FROM pg_proc WHERE proname = 'wr_ingest_event'"));
+            // The set-based ingest's rule functions are in place, the per-event PL/pgSQL it replaced is gone.
+            Assert.Equal(4, await Db.CountAsync(connectionString,
+                "SELECT count(*) FROM pg_proc WHERE proname IN ('wr_status_wins','wr_variables_merge','wr_items_of','wr_items_append')"));
+            Assert.Equal(0, await Db.CountAsync(connectionString, "SELECT count(*) FROM pg_proc WHERE proname = 'wr_ingest_event'"));
         }
         finally
         {

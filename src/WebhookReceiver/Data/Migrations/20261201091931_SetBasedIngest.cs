@@ -30,7 +30,6 @@ namespace WebhookReceiver.Data.Migrations
             migrationBuilder.Sql(SqlScripts.Read("004_call_fields.sql"));
             migrationBuilder.Sql(
                 "DROP FUNCTION wr_status_wins(text, boolean, timestamptz, text, boolean, timestamptz);" +
-                "DROP FUNCTION wr_variables_of(jsonb, timestamptz);" +
                 "DROP FUNCTION wr_variables_merge(jsonb, jsonb, jsonb, jsonb);" +
                 "DROP FUNCTION wr_items_of(jsonb, text[]);" +
                 "DROP FUNCTION wr_items_append(jsonb, jsonb);");

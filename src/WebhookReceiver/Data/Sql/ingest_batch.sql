@@ -13,17 +13,25 @@ WITH i AS (
 ev AS (
     INSERT INTO webhook_events (identity, webhook_id, call_id, event, status, created_at, received_at, out_of_order,
                                 raw_body, body)
+    -- A correlated lookup, not a join: a join's plan, cached while the table was small (a fresh install), would
+    -- hash a sequential scan of every call for each batch (seen: 3x slower); a lookup by primary key always wins.
     SELECT i.identity, i.webhook_id, i.call_id, i.event, i.status, i.created_at, now(),
-           COALESCE(i.created_at < c.last_event_at, false), i.raw, i.body
-    FROM i LEFT JOIN calls c ON c.id = i.call_id
+           COALESCE(i.created_at < (SELECT c.last_event_at FROM calls c WHERE c.id = i.call_id), false), i.raw, i.body
+    FROM i
     ORDER BY i.ord
     ON CONFLICT (identity) DO NOTHING
     RETURNING id, identity, out_of_order
 ),
 n AS (
+    -- The event's variables as values (a null removes the name) and times (every name it carries: a removal is
+    -- kept as a time only, a tombstone).
     SELECT i.*, ev.id AS event_id, i.body -> 'data' AS data, v.vars, v.times
     FROM i JOIN ev ON ev.identity = i.identity
-         CROSS JOIN LATERAL wr_variables_of(i.body -> 'variables', i.created_at) AS v
+         CROSS JOIN LATERAL (
+             SELECT COALESCE(jsonb_object_agg(e.key, e.value) FILTER (WHERE jsonb_typeof(e.value) <> 'null'), '{}') AS vars,
+                    COALESCE(jsonb_object_agg(e.key, to_jsonb(i.created_at)), '{}') AS times
+             FROM jsonb_each(CASE WHEN jsonb_typeof(i.body -> 'variables') = 'object' THEN i.body -> 'variables'
+                                  ELSE '{}' END) AS e) AS v
 ),
 up AS (
     INSERT INTO calls AS c (id, customer_id, application_id, direction, from_number, to_number,
@@ -40,9 +48,12 @@ up AS (
            n.status, COALESCE(n.is_final, false), CASE WHEN n.status IS NOT NULL THEN n.created_at END,
            n.created_at, n.created_at, n.created_at,
            n.vars, n.times,
-           wr_items_of(n.data, ARRAY['recordings', 'recording']),
-           wr_items_of(n.data, ARRAY['transcripts', 'transcript']),
-           wr_items_of(n.data, ARRAY['ai_results', 'ai_result', 'ai', 'scoring']),
+           CASE WHEN n.data ?| ARRAY['recordings', 'recording']
+                THEN wr_items_of(n.data, ARRAY['recordings', 'recording']) ELSE '[]' END,
+           CASE WHEN n.data ?| ARRAY['transcripts', 'transcript']
+                THEN wr_items_of(n.data, ARRAY['transcripts', 'transcript']) ELSE '[]' END,
+           CASE WHEN n.data ?| ARRAY['ai_results', 'ai_result', 'ai', 'scoring']
+                THEN wr_items_of(n.data, ARRAY['ai_results', 'ai_result', 'ai', 'scoring']) ELSE '[]' END,
            CASE WHEN jsonb_typeof(n.data -> 'billing') = 'object' THEN n.data -> 'billing' END,
            CASE WHEN jsonb_typeof(n.data -> 'billing') = 'object' THEN n.created_at END,
            now(), now()
@@ -82,9 +93,12 @@ up AS (
         variable_times    = CASE WHEN EXCLUDED.variable_times = '{}'::jsonb THEN c.variable_times
                                  ELSE (wr_variables_merge(c.variables, c.variable_times, EXCLUDED.variables,
                                                           EXCLUDED.variable_times)).times END,
-        recordings        = wr_items_append(c.recordings, EXCLUDED.recordings),
-        transcripts       = wr_items_append(c.transcripts, EXCLUDED.transcripts),
-        ai_results        = wr_items_append(c.ai_results, EXCLUDED.ai_results),
+        recordings        = CASE WHEN EXCLUDED.recordings = '[]' THEN c.recordings
+                                 ELSE wr_items_append(c.recordings, EXCLUDED.recordings) END,
+        transcripts       = CASE WHEN EXCLUDED.transcripts = '[]' THEN c.transcripts
+                                 ELSE wr_items_append(c.transcripts, EXCLUDED.transcripts) END,
+        ai_results        = CASE WHEN EXCLUDED.ai_results = '[]' THEN c.ai_results
+                                 ELSE wr_items_append(c.ai_results, EXCLUDED.ai_results) END,
         billing           = CASE WHEN EXCLUDED.billing_at >= COALESCE(c.billing_at, '-infinity')
                                  THEN EXCLUDED.billing ELSE c.billing END,
         billing_at        = GREATEST(c.billing_at, EXCLUDED.billing_at),
