@@ -54,7 +54,14 @@ internal sealed class WebhookOptions : IValidatableObject
         }
         foreach (var secret in ConfiguredSecrets)
         {
-            if (!SigningSecret.TryDecode(secret, out _))
+            if (SigningSecret.IsPlaceholder(secret))
+            {
+                yield return new ValidationResult(
+                    "A Webhooks:SigningSecrets entry is still the placeholder from .env.example: replace WEBHOOK_SIGNING_SECRET " +
+                    "(env Webhooks__SigningSecrets__0) with the secret MiniVoice shows for your endpoint, or a new one made with " +
+                    "echo \"whsec_$(head -c 24 /dev/urandom | base64)\" and given to MiniVoice.");
+            }
+            else if (!SigningSecret.TryDecode(secret, out _))
             {
                 // Never echo the secret itself.
                 yield return new ValidationResult("A Webhooks:SigningSecrets entry is not a valid 'whsec_' + base64 secret.");
