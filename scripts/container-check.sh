@@ -69,7 +69,9 @@ engine() {
   fi
   note "compose: ${COMPOSE[*]} ($("${COMPOSE[@]}" version --short 2>/dev/null || echo '?'))"
   command -v jq >/dev/null || { apt-get update -qq && apt-get install -y -qq jq >/dev/null; }
-  if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then note "port 8080 is in use (docker-compose.yml publishes the app there)"; return 1; fi
+  if (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null; then
+    note "port 8080 is in use (docker-compose.yml publishes the app there)"; return 1
+  fi
 }
 
 base_images() { bash "$REPO/scripts/docker-standins.sh" 2>&1 | sed 's/^/   /'; }
