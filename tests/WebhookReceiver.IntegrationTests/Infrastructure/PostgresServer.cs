@@ -12,6 +12,8 @@ internal static class PostgresServer
 {
     public const string EnvironmentVariable = "WEBHOOKRECEIVER_TEST_POSTGRES";
 
+    private const string RunLabelVariable = "WEBHOOKRECEIVER_TEST_RUN";
+
     private static readonly SemaphoreSlim Gate = new(1, 1);
     private static string? _adminConnectionString;
     private static PostgreSqlContainer? _container;
@@ -53,6 +55,18 @@ internal static class PostgresServer
         await command.ExecuteNonQueryAsync();
     }
 
+    private static void RemoveContainer()
+    {
+        try
+        {
+            _container?.DisposeAsync().AsTask().Wait(TimeSpan.FromSeconds(20));
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException)
+        {
+            Console.Error.WriteLine($"Could not remove the test PostgreSQL container: {ex.Message}");
+        }
+    }
+
     private static async Task<string> ResolveAsync()
     {
         var fromEnvironment = Environment.GetEnvironmentVariable(EnvironmentVariable);
@@ -62,7 +76,15 @@ internal static class PostgresServer
         }
         try
         {
-            _container = new PostgreSqlBuilder("postgres:15-alpine").Build();
+            var builder = new PostgreSqlBuilder("postgres:15-alpine");
+            // scripts/test.sh removes its run's containers by this label when it ends (a reaper may be absent).
+            if (Environment.GetEnvironmentVariable(RunLabelVariable) is { Length: > 0 } run)
+            {
+                builder = builder.WithLabel("org.webhookreceiver.test-run", run);
+            }
+            _container = builder.Build();
+            // Without Testcontainers' reaper (Ryuk) nothing else removes the container when the test host exits.
+            AppDomain.CurrentDomain.ProcessExit += (_, _) => RemoveContainer();
             await _container.StartAsync();
             return _container.GetConnectionString();
         }
