@@ -6,17 +6,17 @@ namespace WebhookReceiver.Webhooks;
 internal sealed record IngestCommand(
     string Identity, string? WebhookId, string CallId, string Event, string? Status, bool IsFinal,
     DateTimeOffset CreatedAt, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To,
-    ReadOnlyMemory<byte> RawBody, string[] TicketStatuses)
+    ReadOnlyMemory<byte> RawBody)
 {
     /// <summary>The command for a validated payload (the webhook endpoint and an operator's re-ingest alike).</summary>
-    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body, string[] ticketStatuses)
+    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body)
     {
         var status = Calls.CallStatus.Normalize(payload.Status);
         return new IngestCommand(
             EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId,
             payload.CallId!, payload.Event!,
             status, Calls.CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body, ticketStatuses);
+            payload.Direction, payload.From, payload.To, body);
     }
 }
 
@@ -29,7 +29,8 @@ internal sealed record IngestResult(bool Duplicate, long EventId, bool OutOfOrde
 /// (advisory locks in one order, so concurrent batches neither interleave on a call nor deadlock), then one
 /// set-based statement per round (Data/Sql/ingest_batch.sql; <see cref="IngestRounds"/>).
 /// </summary>
-internal sealed class IngestStore(NpgsqlDataSource dataSource)
+/// <remarks>The ticket statuses are the process's configuration, one value for every batch: held here, not per event.</remarks>
+internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ticketStatuses)
 {
     /// <summary>Data/Sql/ingest_batch.sql: bench/run.sh builds its pgbench script from the same file.</summary>
     public static readonly string Sql = Data.Sql.SqlScripts.Read("ingest_batch.sql");
@@ -136,7 +137,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
         }
     }
 
-    private static NpgsqlBatchCommand RoundCommand(IReadOnlyList<IngestCommand> commands, List<int> round)
+    private NpgsqlBatchCommand RoundCommand(IReadOnlyList<IngestCommand> commands, List<int> round)
     {
         var n = round.Count;
         var identity = new string[n];
@@ -181,7 +182,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource)
         p.Add(new NpgsqlParameter<byte[][]> { TypedValue = raw, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Bytea });
         p.Add(new NpgsqlParameter<string[]>
         {
-            TypedValue = commands[round[0]].TicketStatuses, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
+            TypedValue = ticketStatuses.Canonical, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
         });
         return command;
     }

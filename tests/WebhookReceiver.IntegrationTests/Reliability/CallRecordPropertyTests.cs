@@ -151,7 +151,7 @@ public sealed class CallRecordPropertyTests(ReceiverFactory app)
     {
         var bytes = Encoding.UTF8.GetBytes(body);
         using var document = JsonDocument.Parse(bytes);
-        return IngestCommand.For(WebhookPayloadReader.Read(document.RootElement), "msg_" + Guid.NewGuid().ToString("N"), bytes, []);
+        return IngestCommand.For(WebhookPayloadReader.Read(document.RootElement), "msg_" + Guid.NewGuid().ToString("N"), bytes);
     }
 
     /// <param name="instants">0: distinct milliseconds within an hour; else events fall on that many instants (ties are the point).</param>

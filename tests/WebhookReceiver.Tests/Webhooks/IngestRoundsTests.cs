@@ -11,7 +11,7 @@ public sealed class IngestRoundsTests
 {
     private static IngestCommand Event(string callId, string identity) => new(
         identity, null, callId, "call.ringing", "ringing", false, DateTimeOffset.UnixEpoch, null, null, null, null, null,
-        ReadOnlyMemory<byte>.Empty, []);
+        ReadOnlyMemory<byte>.Empty);
 
     [Fact]
     public void Events_of_different_calls_share_one_round_in_arrival_order()
