@@ -10,6 +10,7 @@ using WebhookReceiver.Observability;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Recovery;
 using WebhookReceiver.Retention;
+using WebhookReceiver.StaleCalls;
 using WebhookReceiver.Tooling;
 using WebhookReceiver.Webhooks;
 
@@ -38,6 +39,7 @@ builder.AddEventSearch();
 builder.AddMetricsEndpoint();
 builder.AddApiDocs();
 builder.AddRetention();
+builder.AddStaleCalls();
 
 var app = builder.Build();
 
