@@ -22,6 +22,10 @@ if (SigningTool.Handles(args))
 {
     return await SigningTool.RunAsync(args, Console.Out, Console.Error);
 }
+if (SmokeTool.Handles(args))
+{
+    return await SmokeTool.RunAsync(args, Console.Out, Console.Error);
+}
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddRootAppSettings();
