@@ -58,6 +58,15 @@ public sealed class SmokeToolTests
             Assert.Empty(tickets.For(callIds[0]));
             Assert.Equal(1, await Db.CountAsync(database, "SELECT count(*) FROM quarantined_webhooks"));
             Assert.Equal(0, await Db.CountAsync(database, "SELECT count(*) FROM calls WHERE id = $1", lines[4].CallId));
+
+            // Without operator credentials the calls cannot be read back: every read-back step says so, none crashes the run.
+            var (refused, refusedOutput) = await RunAppAsync(new Dictionary<string, string?> { ["WEBHOOK_SECRET"] = secret },
+                "smoke", "--url", app.BaseAddress.ToString(), "--timeout", "5");
+            Assert.True(refused == 1, $"smoke exited {refused}:\n{refusedOutput}");
+            var refusedLines = StepLines(refusedOutput);
+            Assert.Equal(Steps, refusedLines.Select(l => l.Step));
+            Assert.All(refusedLines, l => Assert.Equal("FAIL", l.Result));
+            Assert.All(refusedLines, l => Assert.Contains("GET /calls answered 401: check --operator", l.Line, StringComparison.Ordinal));
         });
     }
 
