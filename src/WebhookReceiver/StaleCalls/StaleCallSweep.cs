@@ -89,14 +89,63 @@ internal sealed class StaleCallSweep(
         (examples.Count > 0 ? $" (e.g. {string.Join(", ", examples)})" : "") + "; see GET /calls?stale=true";
 }
 
-/// <summary>webhookreceiver.calls.marked_stale: calls the sweep marked, on the jobs meter.</summary>
+/// <summary>
+/// webhookreceiver.calls.marked_stale (calls this process's sweeps marked) and webhookreceiver.calls.stale (calls marked
+/// stale now, across all processes), on the jobs meter. The gauge reads a count at most every <see cref="MaxAge"/>, in
+/// the background, so scrapes never wait on the database (the same rule as the delivery gauges).
+/// </summary>
 internal sealed class StaleCallMetrics
 {
-    private readonly Counter<long> _marked;
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
-    public StaleCallMetrics(IMeterFactory meterFactory) =>
-        _marked = meterFactory.Create(DeliveryMetrics.MeterName).CreateCounter<long>("webhookreceiver.calls.marked_stale",
+    private readonly Counter<long> _marked;
+    private readonly NpgsqlDataSource _dataSource;
+    private readonly TimeProvider _clock;
+    private readonly ILogger<StaleCallMetrics> _logger;
+    private long _stale = -1; // -1 until the first count
+    private long _readAt;
+    private int _refreshing;
+
+    public StaleCallMetrics(IMeterFactory meterFactory, NpgsqlDataSource dataSource, TimeProvider clock, ILogger<StaleCallMetrics> logger)
+    {
+        (_dataSource, _clock, _logger) = (dataSource, clock, logger);
+        var meter = meterFactory.Create(DeliveryMetrics.MeterName);
+        _marked = meter.CreateCounter<long>("webhookreceiver.calls.marked_stale",
             description: "Calls marked stale: still not final Workflows:StaleCallAfterMinutes after their last event");
+        meter.CreateObservableGauge("webhookreceiver.calls.stale", Stale,
+            description: "Calls marked stale now (no final status arrived; cleared by their next event)");
+    }
 
     public void Marked(long calls) => _marked.Add(calls);
+
+    private IEnumerable<Measurement<long>> Stale()
+    {
+        var now = _clock.GetTimestamp();
+        var readAt = Interlocked.Read(ref _readAt);
+        if ((readAt == 0 || _clock.GetElapsedTime(readAt, now) > MaxAge) && Interlocked.CompareExchange(ref _refreshing, 1, 0) == 0)
+        {
+            Interlocked.Exchange(ref _readAt, now);
+            _ = Task.Run(RefreshAsync);
+        }
+        // Nothing rather than a made-up zero until the first count succeeded.
+        return Interlocked.Read(ref _stale) is var n and >= 0 ? [new Measurement<long>(n)] : [];
+    }
+
+    private async Task RefreshAsync()
+    {
+        try
+        {
+            // Answered from ix_calls_stale, which holds only the stale calls.
+            await using var command = _dataSource.CreateCommand("SELECT count(*) FROM calls WHERE stale_at IS NOT NULL");
+            Interlocked.Exchange(ref _stale, (long)(await command.ExecuteScalarAsync())!);
+        }
+        catch (Exception ex)
+        {
+            _logger.LogDebug("Stale-call gauge not refreshed: {Error}", ex.Message);
+        }
+        finally
+        {
+            Volatile.Write(ref _refreshing, 0);
+        }
+    }
 }

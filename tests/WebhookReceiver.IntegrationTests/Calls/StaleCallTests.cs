@@ -87,6 +87,9 @@ public sealed class StaleCallTests
         {
             var metrics = PrometheusText.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)));
             Assert.Equal(3, metrics.Sum("webhookreceiver_calls_marked_stale_total"));
+            // The gauge is a count read in the background at most every 5 s: wait for a read after the marking.
+            await Eventually.WaitAsync(async () => PrometheusText.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+                .Sum("webhookreceiver_calls_stale") == 3, TimeSpan.FromSeconds(20), "the stale gauge at 3");
             var page = await client.GetStringAsync(new Uri("/console/calls/" + silent[0], UriKind.Relative));
             Assert.Contains("Never arrived: marked stale at", page, StringComparison.Ordinal);
             var list = await client.GetStringAsync(new Uri("/console?stale=true", UriKind.Relative));
@@ -121,6 +124,10 @@ public sealed class StaleCallTests
         Assert.Equal("completed", sync.Body.GetProperty("call").GetProperty("status").GetString());
         Assert.False(sync.Body.GetProperty("call").GetProperty("stale").GetBoolean());
         Assert.Empty(Ids(await app.GetJsonAsync("/calls?stale=true")));
+        using var client = app.CreateClient();
+        await Eventually.WaitAsync(async () => PrometheusText.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+            is var m && m.Has("webhookreceiver_calls_stale") && m.Sum("webhookreceiver_calls_stale") == 0,
+            TimeSpan.FromSeconds(20), "the stale gauge back at 0");
     }
 
     [Fact]
