@@ -182,6 +182,47 @@ public sealed class StaleCallTests
     }
 
     [Fact]
+    public async Task Two_processes_sweeping_at_once_in_small_batches_mark_each_call_once_with_one_ticket()
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Workflows:TicketOnStaleCall"] = "true",
+            ["Workflows:StaleCallBatchSize"] = "10",
+        };
+        await using var first = await Hosts.StartAsync(null, settings);
+        await using var second = await Hosts.StartAsync(first.ConnectionString, settings);
+        var calls = Enumerable.Range(0, 60).Select(_ => MiniVoiceEvents.NewCallId()).ToArray();
+        foreach (var call in calls)
+        {
+            await PostAsync(call.GetHashCode() % 2 == 0 ? first : second, MiniVoiceEvents.Event(call, "call.ringing", "ringing", T0));
+        }
+        await SilenceAsync(first, TimeSpan.FromHours(5), calls);
+
+        var sweeps = new[] { first, second }.Select(h => Task.Run(() => h.Services.GetRequiredService<StaleCallSweep>()
+            .SweepAsync(h.Services.GetRequiredService<IOptionsMonitor<StaleCallOptions>>().CurrentValue, CancellationToken.None)));
+        await Task.WhenAll(sweeps);
+
+        Assert.Equal(60, await Db.CountAsync(first.ConnectionString, "SELECT count(*) FROM calls WHERE stale_at IS NOT NULL"));
+        Assert.Equal(60, await Db.CountAsync(first.ConnectionString,
+            "SELECT count(DISTINCT call_id) FROM call_actions WHERE action = 'ticket.create'"));
+        Assert.Equal(60, await Db.CountAsync(first.ConnectionString, "SELECT count(*) FROM call_actions WHERE action = 'ticket.create'"));
+        foreach (var call in calls)
+        {
+            await Actions.SettledAsync(first.ConnectionString, call);
+        }
+        Assert.Equal(60, first.Tickets.Requests.Count + second.Tickets.Requests.Count);
+        // Every marking counted once, by whichever process made it (a scheduled run meanwhile included).
+        var counted = 0.0;
+        foreach (var host in new[] { first, second })
+        {
+            using var client = host.CreateClient();
+            counted += PrometheusText.Parse(await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+                .Sum("webhookreceiver_calls_marked_stale_total");
+        }
+        Assert.Equal(60, counted);
+    }
+
+    [Fact]
     public async Task The_sweep_is_a_recurring_job_in_this_hosts_storage_and_zero_minutes_removes_it()
     {
         await using var app = await Hosts.StartAsync(null, new Dictionary<string, string?>());
