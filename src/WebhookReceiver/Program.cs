@@ -10,6 +10,7 @@ using WebhookReceiver.Observability;
 using WebhookReceiver.Operators;
 using WebhookReceiver.Recovery;
 using WebhookReceiver.Retention;
+using WebhookReceiver.StaleCalls;
 using WebhookReceiver.Tooling;
 using WebhookReceiver.Webhooks;
 
@@ -20,6 +21,10 @@ if (args is ["healthcheck", ..])
 if (SigningTool.Handles(args))
 {
     return await SigningTool.RunAsync(args, Console.Out, Console.Error);
+}
+if (SmokeTool.Handles(args))
+{
+    return await SmokeTool.RunAsync(args, Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -38,6 +43,7 @@ builder.AddEventSearch();
 builder.AddMetricsEndpoint();
 builder.AddApiDocs();
 builder.AddRetention();
+builder.AddStaleCalls();
 
 var app = builder.Build();
 

@@ -9,6 +9,9 @@ namespace WebhookReceiver.Calls;
 internal sealed record CallListQuery(
     string? CustomerId, string? Status, DateTime? Since, DateTime? Until, int Limit, (DateTime At, string Id)? After)
 {
+    /// <summary>stale=true: only stale calls (served by ix_calls_stale); false: only the others; absent: all.</summary>
+    public bool? Stale { get; init; }
+
     public const int DefaultLimit = 50;
     public const int MaxLimit = 500;
 
@@ -32,11 +35,23 @@ internal sealed record CallListQuery(
                 errors["cursor"] = ["is not a cursor this service issued"];
             }
         }
+        bool? stale = null;
+        if (q.TryGetValue("stale", out var st) && !string.IsNullOrEmpty(st))
+        {
+            if (bool.TryParse(st.ToString(), out var b))
+            {
+                stale = b;
+            }
+            else
+            {
+                errors["stale"] = ["must be true or false"];
+            }
+        }
         Data.PostgresText.CheckQuery(q, errors, "customer_id", "status");
         var status = q["status"].ToString();
         var customer = q["customer_id"].ToString();
         query = new CallListQuery(customer.Length > 0 ? customer : null, status.Length > 0 ? CallStatus.Normalize(status) : null,
-            since, until, limit, after);
+            since, until, limit, after) { Stale = stale };
         return errors.Count == 0;
     }
 

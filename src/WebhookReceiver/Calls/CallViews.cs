@@ -9,12 +9,16 @@ internal record CallSummary(
     string Id, string? CustomerId, string? ApplicationId, string? Direction,
     [property: JsonPropertyName("from")] string? From, [property: JsonPropertyName("to")] string? To,
     string? Status, bool IsFinal, DateTime? FirstEventAt, DateTime? LastEventAt,
-    JsonElement Variables, JsonElement Recordings, JsonElement Transcripts, JsonElement AiResults, JsonElement? Billing)
+    JsonElement Variables, JsonElement Recordings, JsonElement Transcripts, JsonElement AiResults, JsonElement? Billing,
+    DateTime? StaleSince)
 {
+    /// <summary>No final status arrived Workflows:StaleCallAfterMinutes after the last event (README "Stale calls").</summary>
+    public bool Stale => StaleSince is not null;
+
     public static CallSummary Of(CallRecord c) => new(
         c.Id, c.CustomerId, c.ApplicationId, c.Direction, c.FromNumber, c.ToNumber, c.Status, c.IsFinal,
         c.FirstEventAt, c.LastEventAt, Json(c.Variables), Json(c.Recordings), Json(c.Transcripts), Json(c.AiResults),
-        c.Billing is null ? null : Json(c.Billing));
+        c.Billing is null ? null : Json(c.Billing), c.StaleAt);
 
     private static JsonElement Json(string json) => JsonElement.Parse(json);
 }

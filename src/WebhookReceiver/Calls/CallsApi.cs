@@ -18,6 +18,7 @@ internal static class CallsApi
             .WithQueryParameters(
                 ("customer_id", "Only calls of this customer"),
                 ("status", "Only calls in this status (no_answer = no-answer)"),
+                ("stale", "true: only calls marked stale (no final status in time); false: only the others"),
                 ("since", "Activity at or after this RFC 3339 time"),
                 ("until", "Activity before this RFC 3339 time"),
                 ("limit", "1–500, default 50"),
@@ -82,6 +83,10 @@ internal static class CallsApi
         {
             calls = calls.Where(c => c.Status == q.Status);
         }
+        if (q.Stale is { } stale)
+        {
+            calls = stale ? calls.Where(c => c.StaleAt != null) : calls.Where(c => c.StaleAt == null);
+        }
         if (q.Since is not null)
         {
             calls = calls.Where(c => c.ActivityAt >= q.Since);
@@ -109,12 +114,13 @@ internal sealed record CallDetailsResponse(
     string? Status, bool IsFinal, DateTime? FirstEventAt, DateTime? LastEventAt,
     System.Text.Json.JsonElement Variables, System.Text.Json.JsonElement Recordings, System.Text.Json.JsonElement Transcripts,
     System.Text.Json.JsonElement AiResults, System.Text.Json.JsonElement? Billing,
-    IReadOnlyList<EventView> Events, long EventsTotal, string? OlderEvents, IReadOnlyList<ActionView> Actions)
+    IReadOnlyList<EventView> Events, long EventsTotal, string? OlderEvents, IReadOnlyList<ActionView> Actions, bool Stale,
+    DateTime? StaleSince)
 {
     /// <summary>OlderEvents: where the events the bounded timeline leaves out are listed; null when it holds them all.</summary>
     public static CallDetailsResponse Of(
         CallSummary c, IReadOnlyList<EventView> events, long eventsTotal, IReadOnlyList<ActionView> actions) => new(
         c.Id, c.CustomerId, c.ApplicationId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt,
         c.Variables, c.Recordings, c.Transcripts, c.AiResults, c.Billing, events, eventsTotal,
-        eventsTotal > events.Count ? CallTimeline.OlderEventsPath("", c.Id) : null, actions);
+        eventsTotal > events.Count ? CallTimeline.OlderEventsPath("", c.Id) : null, actions, c.Stale, c.StaleSince);
 }

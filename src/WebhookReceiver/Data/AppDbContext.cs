@@ -29,6 +29,12 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             call.HasIndex(c => new { c.ActivityAt, c.Id }).IsDescending(true, true);
             call.HasIndex(c => new { c.CustomerId, c.ActivityAt, c.Id }).IsDescending(false, true, true);
             call.HasIndex(c => new { c.Status, c.ActivityAt, c.Id }).IsDescending(false, true, true);
+            // The stale sweep's work list: only calls still waiting for a final status (final rows leave the index).
+            call.HasIndex(c => c.UpdatedAt, "ix_calls_stale_sweep").HasFilter("NOT is_final AND stale_at IS NULL")
+                .HasDatabaseName("ix_calls_stale_sweep");
+            // GET /calls?stale=true in list order; holds only the stale calls.
+            call.HasIndex(c => new { c.ActivityAt, c.Id }, "ix_calls_stale").IsDescending(true, true).HasFilter("stale_at IS NOT NULL")
+                .HasDatabaseName("ix_calls_stale");
         });
 
         modelBuilder.Entity<WebhookEvent>(evt =>

@@ -33,5 +33,14 @@ internal sealed class CallRecord
     public string? Billing { get; set; }
     public DateTime? BillingAt { get; set; }
     public DateTime CreatedAt { get; set; }
+    /// <summary>
+    /// When an event (or POST /calls) last wrote the row, by our clock: the stale sweep reads it (arrival time, immune to
+    /// MiniVoice's clock) and never writes it.
+    /// </summary>
     public DateTime UpdatedAt { get; set; }
+    /// <summary>
+    /// When the stale sweep found the call still not final Workflows:StaleCallAfterMinutes after its last event; any
+    /// later event clears it (README "Stale calls").
+    /// </summary>
+    public DateTime? StaleAt { get; set; }
 }

@@ -56,6 +56,7 @@ internal static class MetricsSetup
     {
         // Observable gauges exist once their owner does: create it with the host, not on first use.
         app.ServiceProvider.GetRequiredService<DeliveryMetrics>();
+        app.ServiceProvider.GetRequiredService<StaleCalls.StaleCallMetrics>();
         app.MapGroup("").RequireOperator().MapPrometheusScrapingEndpoint("/metrics")
             .WithName("GetMetrics").WithSummary("Prometheus metrics (text exposition format)").WithTags("Operators")
             .DocumentResponse(StatusCodes.Status200OK, "text/plain");

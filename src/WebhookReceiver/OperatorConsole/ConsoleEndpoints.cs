@@ -34,6 +34,7 @@ internal static class ConsoleEndpoints
     private static async Task<IResult> CallList(HttpRequest request, AppDbContext db, CancellationToken cancellationToken)
     {
         var filters = Filters(request.Query, ("customer_id", "Customer", "cust_123"), ("status", "Status", "completed"),
+            ("stale", "Stale (true/false)", "true"),
             ("since", "Since (RFC 3339)", "2026-05-29T00:00:00Z"), ("until", "Until", "2026-05-30T00:00:00Z"));
         if (!CallListQuery.TryParse(request.Query, out var q, out var errors))
         {
@@ -41,7 +42,10 @@ internal static class ConsoleEndpoints
         }
         var page = await CallsApi.ListCallsAsync(db, q, cancellationToken);
         var rows = page.Items
-            .Select(c => new CallRow(c.Id, c.CustomerId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt))
+            .Select(c => new CallRow(c.Id, c.CustomerId, c.Direction, c.From, c.To, c.Status, c.IsFinal, c.FirstEventAt, c.LastEventAt)
+            {
+                StaleSince = c.StaleSince,
+            })
             .ToList();
         return Page<CallListPage>(new CallListModel(filters, rows, NextPage(ConsolePaths.Root, filters, page.NextCursor), errors));
     }
@@ -70,7 +74,7 @@ internal static class ConsoleEndpoints
             call.EventsTotal,
             call.Actions.Select(a => new ActionRow(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus,
                 a.JobId, a.UpdatedAt, a.CompletedAt)).ToList());
-        return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query) });
+        return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query), StaleSince = call.StaleSince });
     }
 
     private static async Task<IResult> Failures(HttpRequest request, FailureGroups failures, CancellationToken cancellationToken)

@@ -14,6 +14,9 @@ public sealed record CallListModel(IReadOnlyList<ConsoleFilter> Filters, IReadOn
 public sealed record CallRow(string Id, string? CustomerId, string? Direction, string? From, string? To, string? Status, bool IsFinal,
     DateTime? FirstEventAt, DateTime? LastEventAt)
 {
+    /// <summary>Set while the call is marked stale (no final status in time; README "Stale calls").</summary>
+    public DateTime? StaleSince { get; init; }
+
     public string Href => ConsolePaths.Call(Id);
 }
 
@@ -26,6 +29,9 @@ public sealed record CallPageModel(
 {
     /// <summary>What the operator's last button did (ConsoleNotice), shown at the top.</summary>
     public string? Notice { get; init; }
+
+    /// <summary>Set while the call is marked stale (no final status in time; README "Stale calls").</summary>
+    public DateTime? StaleSince { get; init; }
 
     /// <summary>The timeline holds only the newest events: the rest are listed on the events page.</summary>
     public bool TimelineIsCut => EventsTotal > Timeline.Count;

@@ -59,23 +59,39 @@ internal static class SigningTool
             await stderr.WriteLineAsync($"cannot read {o.File}: {ex.Message}");
             return 2;
         }
-        var headers = new List<(string Name, string Value)>();
-        if (o.Secret is not null)
-        {
-            var id = o.Id ?? "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            var timestamp = o.Timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            headers.Add(("webhook-id", id));
-            headers.Add(("webhook-timestamp", timestamp));
-            headers.Add(("webhook-signature", StandardWebhookVerifier.Sign(key, id, timestamp, body)));
-        }
-        if (o.Basic is not null)
-        {
-            headers.Add(("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(o.Basic))));
-        }
+        var headers = AuthHeaders(o.Secret is null ? null : key, o.Basic, o.Id, o.Timestamp, body);
         return o.Command == "sign"
             ? await PrintAsync(o, headers, stdout)
             : await SendAsync(o, headers, body, stdout, stderr, handler);
     }
+
+    /// <summary>
+    /// The headers that authenticate a webhook: Standard Webhooks signature headers when a key is given (a new msg_… id
+    /// and the current time unless given), HTTP Basic when credentials are. Shared with the smoke test (one construction).
+    /// </summary>
+    internal static List<(string Name, string Value)> AuthHeaders(byte[]? key, string? basic, string? id, string? timestamp, byte[] body)
+    {
+        var headers = new List<(string Name, string Value)>();
+        if (key is not null)
+        {
+            id ??= "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+            timestamp ??= DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            headers.Add(("webhook-id", id));
+            headers.Add(("webhook-timestamp", timestamp));
+            headers.Add(("webhook-signature", StandardWebhookVerifier.Sign(key, id, timestamp, body)));
+        }
+        if (basic is not null)
+        {
+            headers.Add(("Authorization", BasicValue(basic)));
+        }
+        return headers;
+    }
+
+    internal static string BasicValue(string userColonPassword) =>
+        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(userColonPassword));
+
+    /// <summary>$WEBHOOK_SECRET, the default of --secret (keeps it out of the process list).</summary>
+    internal static string? SecretFromEnvironment() => Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } s ? s : null;
 
     private static async Task<int> PrintAsync(Options o, List<(string Name, string Value)> headers, TextWriter stdout)
     {
@@ -134,8 +150,7 @@ internal static class SigningTool
     {
         public static bool TryParse(string[] args, out Options options, out string error)
         {
-            options = new Options(args[0], Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } s ? s : null,
-                null, null, null, null, null, false);
+            options = new Options(args[0], SecretFromEnvironment(), null, null, null, null, null, false);
             error = "";
             for (var i = 1; i < args.Length; i++)
             {

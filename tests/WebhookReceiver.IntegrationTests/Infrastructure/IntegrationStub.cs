@@ -58,6 +58,9 @@ public sealed class IntegrationStub : IAsyncDisposable
 
     public IReadOnlyList<StubRequest> Requests => _requests.ToArray();
 
+    /// <summary>The reply to requests with no script of their own (call IDs a test cannot know in advance).</summary>
+    public StubReply DefaultReply { get; set; } = StubReply.Ok;
+
     public IReadOnlyList<StubRequest> For(string callId) => _requests.Where(r => r.CallId == callId).OrderBy(r => r.ReceivedAt).ToList();
 
     /// <summary>The next replies for this call, in order; after them, 200.</summary>
@@ -85,7 +88,7 @@ public sealed class IntegrationStub : IAsyncDisposable
         var receivedAt = DateTimeOffset.UtcNow;
         var body = await JsonSerializer.DeserializeAsync<JsonElement>(context.Request.Body);
         var callId = body.TryGetProperty("call_id", out var id) ? id.GetString() : null;
-        var reply = _scripts.TryGetValue(callId ?? AnyCall, out var queue) && queue.TryDequeue(out var next) ? next : StubReply.Ok;
+        var reply = _scripts.TryGetValue(callId ?? AnyCall, out var queue) && queue.TryDequeue(out var next) ? next : DefaultReply;
         if (reply.Gate is { } gate)
         {
             await gate.ArriveAndWaitAsync();

@@ -232,6 +232,10 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnType("jsonb")
                         .HasColumnName("recordings");
 
+                    b.Property<DateTime?>("StaleAt")
+                        .HasColumnType("timestamp with time zone")
+                        .HasColumnName("stale_at");
+
                     b.Property<string>("Status")
                         .HasColumnType("text")
                         .HasColumnName("status");
@@ -283,6 +287,15 @@ namespace WebhookReceiver.Data.Migrations
                     b.HasIndex("Status", "ActivityAt", "Id")
                         .IsDescending(false, true, true)
                         .HasDatabaseName("ix_calls_status_activity_at_id");
+
+                    b.HasIndex(new[] { "ActivityAt", "Id" }, "ix_calls_stale")
+                        .IsDescending()
+                        .HasDatabaseName("ix_calls_stale")
+                        .HasFilter("stale_at IS NOT NULL");
+
+                    b.HasIndex(new[] { "UpdatedAt" }, "ix_calls_stale_sweep")
+                        .HasDatabaseName("ix_calls_stale_sweep")
+                        .HasFilter("NOT is_final AND stale_at IS NULL");
 
                     b.ToTable("calls", (string)null);
                 });

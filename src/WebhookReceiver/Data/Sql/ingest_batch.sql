@@ -102,6 +102,7 @@ up AS (
         billing           = CASE WHEN EXCLUDED.billing_at >= COALESCE(c.billing_at, '-infinity')
                                  THEN EXCLUDED.billing ELSE c.billing END,
         billing_at        = GREATEST(c.billing_at, EXCLUDED.billing_at),
+        stale_at          = NULL, -- any new event clears the stale mark (README "Stale calls")
         updated_at        = now()
     RETURNING c.id, c.status, c.is_final
 ),

@@ -27,6 +27,8 @@ internal static class AlertKind
     public const string Paused = "paused";
     public const string Resumed = "resumed";
     public const string Exhausted = "exhausted";
+    /// <summary>The stale-call sweep marked calls whose final status never arrived (StaleCalls/).</summary>
+    public const string StaleCalls = "stale_calls";
 }
 
 /// <summary>

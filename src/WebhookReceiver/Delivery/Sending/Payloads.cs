@@ -13,11 +13,17 @@ internal sealed record CrmSyncPayload(string CallId, long? EventId, DateTimeOffs
 internal sealed record TicketPayload(
     string CallId, string Subject, string Description, string? Status, string? CustomerId, DateTime? EndedAt, CallSummary Call)
 {
-    public static TicketPayload For(CallSummary call) => new(
-        call.Id,
-        $"Call {call.Id} ended: {call.Status}",
-        $"MiniVoice call {call.Id} from {call.From ?? "unknown"} to {call.To ?? "unknown"} ended with status '{call.Status}'.",
-        call.Status, call.CustomerId, call.LastEventAt, call);
+    public static TicketPayload For(CallSummary call) => call.IsFinal || !call.Stale
+        ? new(call.Id,
+            $"Call {call.Id} ended: {call.Status}",
+            $"MiniVoice call {call.Id} from {call.From ?? "unknown"} to {call.To ?? "unknown"} ended with status '{call.Status}'.",
+            call.Status, call.CustomerId, call.LastEventAt, call)
+        // Opened by the stale-call sweep (Workflows:TicketOnStaleCall): the call has no end, say so.
+        : new(call.Id,
+            $"Call {call.Id}: final status never arrived",
+            $"MiniVoice call {call.Id} from {call.From ?? "unknown"} to {call.To ?? "unknown"} is still '{call.Status ?? "unknown"}': "
+            + $"no final status arrived after its last event ({call.LastEventAt:O}); marked stale at {call.StaleSince:O}.",
+            call.Status, call.CustomerId, null, call);
 }
 
 /// <summary>
