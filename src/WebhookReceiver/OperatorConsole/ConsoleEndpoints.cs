@@ -130,7 +130,7 @@ internal static class ConsoleEndpoints
         }
         var rows = page.Items.Select(e => new EventRow(e.Result, e.ReceivedAt, e.CallId, e.Event, e.WebhookId, e.Reason, e.BodyBytes,
             e.EventId, e.ReceiptId, e.QuarantineId, e.RemoteAddress, e.CreatedAt, e.Status, e.OutOfOrder,
-            e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null)).ToList();
+            e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null, HeaderList(e.RequestHeaders))).ToList();
         var paging = result is null ? filters : [.. filters, new ConsoleFilter("result", "Result", result)];
         return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts,
             NextPage("/console/events", paging, page.NextCursor), errors)
@@ -139,6 +139,11 @@ internal static class ConsoleEndpoints
             Notice = ConsoleNotice.From(request.Query),
         });
     }
+
+    private static List<KeyValuePair<string, string>>? HeaderList(JsonElement? headers) =>
+        headers is { ValueKind: JsonValueKind.Object } h
+            ? h.EnumerateObject().Select(p => new KeyValuePair<string, string>(p.Name, p.Value.ToString())).ToList()
+            : null;
 
     // Relaxed escaping: the body is shown as MiniVoice sent it (a "<" stays "<", not \u003C); Razor encodes it for HTML.
     private static readonly JsonSerializerOptions Indented = new()
