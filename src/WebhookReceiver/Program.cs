@@ -4,6 +4,7 @@ using WebhookReceiver.OperatorConsole;
 using WebhookReceiver.Data;
 using WebhookReceiver.Delivery;
 using WebhookReceiver.Events;
+using WebhookReceiver.Fixtures;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Observability;
@@ -20,6 +21,10 @@ if (args is ["healthcheck", ..])
 if (SigningTool.Handles(args))
 {
     return await SigningTool.RunAsync(args, Console.Out, Console.Error);
+}
+if (FixtureTool.Handles(args) && !FixtureTool.NeedsHost(args))
+{
+    return await FixtureTool.RunAsync(args, Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);
@@ -54,6 +59,11 @@ if (args is ["migrate", ..])
         return 1;
     }
     return 0;
+}
+if (FixtureTool.Handles(args))
+{
+    // `fixtures export`: reads the configured database through the built host, which is never started.
+    return await FixtureTool.ExportAsync(args, app.Services, Console.Out, Console.Error);
 }
 
 app.UseExceptionHandler();

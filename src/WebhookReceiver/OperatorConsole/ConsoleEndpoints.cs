@@ -25,6 +25,7 @@ internal static class ConsoleEndpoints
         group.MapGet("/", CallList);
         group.MapGet("/calls", CallList);
         group.MapGet("/calls/{callId}", CallDetails);
+        group.MapGet("/calls/{callId}/fixture.zip", FixtureZip);
         group.MapGet("/failures", Failures);
         group.MapGet("/events", Events);
         group.MapGet("/destinations", Destinations);
@@ -71,6 +72,17 @@ internal static class ConsoleEndpoints
             call.Actions.Select(a => new ActionRow(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus,
                 a.JobId, a.UpdatedAt, a.CompletedAt)).ToList());
         return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query) });
+    }
+
+    /// <summary>The call's events and expected record as a zip, the same files as `fixtures export` (README "Fixtures from real traffic").</summary>
+    private static async Task<IResult> FixtureZip(string callId, AppDbContext db, Npgsql.NpgsqlDataSource dataSource,
+        Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var files = await new Fixtures.FixtureExport(dataSource, db, json).BuildAsync(callId, cancellationToken);
+        return files is null
+            ? Hosting.Problems.Problem(StatusCodes.Status404NotFound, "Call not found", $"No call with ID '{callId}' has been seen.")
+            : TypedResults.File(Fixtures.FixtureExport.Zip(files), "application/zip",
+                Fixtures.FixtureExport.SafeName(callId) + "-fixture.zip");
     }
 
     private static async Task<IResult> Failures(HttpRequest request, FailureGroups failures, CancellationToken cancellationToken)

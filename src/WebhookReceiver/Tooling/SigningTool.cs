@@ -59,23 +59,37 @@ internal static class SigningTool
             await stderr.WriteLineAsync($"cannot read {o.File}: {ex.Message}");
             return 2;
         }
-        var headers = new List<(string Name, string Value)>();
-        if (o.Secret is not null)
-        {
-            var id = o.Id ?? "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
-            var timestamp = o.Timestamp ?? DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
-            headers.Add(("webhook-id", id));
-            headers.Add(("webhook-timestamp", timestamp));
-            headers.Add(("webhook-signature", StandardWebhookVerifier.Sign(key, id, timestamp, body)));
-        }
-        if (o.Basic is not null)
-        {
-            headers.Add(("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(o.Basic))));
-        }
+        var headers = AuthenticationHeaders(o.Secret is null ? null : key, o.Basic, o.Id, o.Timestamp, body);
         return o.Command == "sign"
             ? await PrintAsync(o, headers, stdout)
             : await SendAsync(o, headers, body, stdout, stderr, handler);
     }
+
+    /// <summary>
+    /// The headers that authenticate a body: Standard Webhooks (a fresh msg_… ID and the current time unless given)
+    /// when <paramref name="key"/> is set, HTTP Basic when <paramref name="basic"/> (USER:PASS) is. Shared with
+    /// `fixtures replay`, so every tool signs the one way the verifier checks.
+    /// </summary>
+    public static List<(string Name, string Value)> AuthenticationHeaders(byte[]? key, string? basic, string? id, string? timestamp,
+        ReadOnlySpan<byte> body)
+    {
+        var headers = new List<(string Name, string Value)>(4);
+        if (key is not null)
+        {
+            id ??= NewWebhookId();
+            timestamp ??= DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
+            headers.Add(("webhook-id", id));
+            headers.Add(("webhook-timestamp", timestamp));
+            headers.Add(("webhook-signature", StandardWebhookVerifier.Sign(key, id, timestamp, body)));
+        }
+        if (basic is not null)
+        {
+            headers.Add(("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(basic))));
+        }
+        return headers;
+    }
+
+    public static string NewWebhookId() => "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 
     private static async Task<int> PrintAsync(Options o, List<(string Name, string Value)> headers, TextWriter stdout)
     {
