@@ -50,7 +50,8 @@ internal sealed class FixtureExport(NpgsqlDataSource dataSource, AppDbContext db
         var files = new List<FixtureFile>(events.Count * 2 + 1);
         for (var i = 0; i < events.Count; i++)
         {
-            var stem = (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(width, '0') + "-" + SafeName(events[i].Event);
+            var position = (i + 1).ToString(System.Globalization.CultureInfo.InvariantCulture).PadLeft(width, '0');
+            var stem = position + "-" + SafeName(events[i].Event);
             files.Add(new FixtureFile(stem + ".json", events[i].Body));
             var headers = events[i].Headers is { } h ? JsonNode.Parse(h)! : new JsonObject();
             files.Add(new FixtureFile(stem + HeadersSuffix, Utf8(headers.ToJsonString(ExpectedRecord.FileOptions))));
@@ -80,8 +81,14 @@ internal sealed class FixtureExport(NpgsqlDataSource dataSource, AppDbContext db
     {
         var safe = new string(name.Select(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_' ? c : '_').ToArray());
         safe = safe.Trim('.');
-        return safe.Length == 0 ? "event" : safe.Length > 64 ? safe[..64] : safe;
+        safe = safe.Length == 0 ? "event" : safe.Length > 64 ? safe[..64] : safe;
+        // An event called "x.headers" must not look like the headers file of an event called "x".
+        return safe.EndsWith(".headers", StringComparison.Ordinal) ? safe + "_" : safe;
     }
+
+    /// <summary>Whether a file of a fixture is an event body (not expected.json, not a headers file).</summary>
+    public static bool IsBody(string name) =>
+        name != ExpectedFile && !name.EndsWith(HeadersSuffix, StringComparison.Ordinal) && name.EndsWith(".json", StringComparison.Ordinal);
 
     private static byte[] Utf8(string text) => Encoding.UTF8.GetBytes(text + "\n");
 }

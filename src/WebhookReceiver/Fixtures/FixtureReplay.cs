@@ -78,7 +78,7 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
             return null;
         }
         var bodies = Directory.EnumerateFiles(o.Dir, "*.json")
-            .Where(f => Path.GetFileName(f) != FixtureExport.ExpectedFile && !f.EndsWith(FixtureExport.HeadersSuffix, StringComparison.Ordinal))
+            .Where(f => FixtureExport.IsBody(Path.GetFileName(f)))
             .Order(StringComparer.Ordinal).ToArray();
         if (bodies.Length == 0)
         {
@@ -115,7 +115,8 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
         await stdout.WriteLineAsync($"  {status.ToString(CultureInfo.InvariantCulture)} {Path.GetFileName(file)}{what}");
         if (!response.IsSuccessStatusCode)
         {
-            await stderr.WriteLineAsync($"fixtures replay: {Path.GetFileName(file)} was refused ({status} {response.ReasonPhrase}): {answer}");
+            await stderr.WriteLineAsync(
+                $"fixtures replay: {Path.GetFileName(file)} was refused ({status} {response.ReasonPhrase}): {answer}");
         }
         return response.IsSuccessStatusCode;
     }
@@ -125,7 +126,8 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
         using var request = new HttpRequestMessage(HttpMethod.Get, "calls/" + Uri.EscapeDataString(callId));
         if (o.Operator is not null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes(o.Operator)));
+            var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(o.Operator));
+            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credentials);
         }
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

@@ -91,8 +91,9 @@ internal static class FixtureTool
         {
             await File.WriteAllBytesAsync(Path.Combine(o.Out, file.Name), file.Content);
         }
-        var events = files.Count(f => f.Name != FixtureExport.ExpectedFile && !f.Name.EndsWith(FixtureExport.HeadersSuffix, StringComparison.Ordinal));
-        await stdout.WriteLineAsync($"exported call {o.CallId}: {events} events in arrival order, and {FixtureExport.ExpectedFile}, to {o.Out}");
+        var events = files.Count(f => FixtureExport.IsBody(f.Name));
+        await stdout.WriteLineAsync(
+            $"exported call {o.CallId}: {events} events in arrival order, and {FixtureExport.ExpectedFile}, to {o.Out}");
         foreach (var file in files)
         {
             await stdout.WriteLineAsync($"  {file.Name} ({file.Content.Length.ToString(CultureInfo.InvariantCulture)} bytes)");
@@ -117,7 +118,9 @@ internal static class FixtureTool
             {
                 if (args[i] is not ("--call" or "--out"))
                 {
-                    error = args[i].StartsWith("--", StringComparison.Ordinal) ? $"unknown option {args[i]}" : $"unexpected argument {args[i]}";
+                    error = args[i].StartsWith("--", StringComparison.Ordinal)
+                        ? $"unknown option {args[i]}"
+                        : $"unexpected argument {args[i]}";
                     return false;
                 }
                 if (i + 1 >= args.Length || args[i + 1].StartsWith("--", StringComparison.Ordinal))

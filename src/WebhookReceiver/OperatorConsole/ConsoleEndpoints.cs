@@ -74,7 +74,9 @@ internal static class ConsoleEndpoints
         return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query) });
     }
 
-    /// <summary>The call's events and expected record as a zip, the same files as `fixtures export` (README "Fixtures from real traffic").</summary>
+    /// <summary>
+    /// The call's events and expected record as a zip: the same files as `fixtures export` (README "Fixtures from real traffic").
+    /// </summary>
     private static async Task<IResult> FixtureZip(string callId, AppDbContext db, Npgsql.NpgsqlDataSource dataSource,
         Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
     {
