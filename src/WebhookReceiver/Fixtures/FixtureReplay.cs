@@ -92,7 +92,7 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
     {
         var body = await File.ReadAllBytesAsync(file);
         var kept = await KeptHeadersAsync(file);
-        var id = o.KeepIds ? (string?)kept?["webhook-id"] ?? (string?)kept?["svix-id"] : null;
+        var id = o.KeepIds ? (string?)kept?["webhook-id"] ?? (string?)kept?["svix-id"] ?? StableId(body) : null;
         byte[]? key = null;
         if (o.Secret is not null)
         {
@@ -171,6 +171,13 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
             return null; // headers are a help, not a requirement: the body is sent as JSON
         }
     }
+
+    /// <summary>
+    /// For --keep-ids, an event recorded without a webhook-id (it came with HTTP Basic) still needs one to be signed:
+    /// one derived from its body, so that it too is the same event in every replay.
+    /// </summary>
+    private static string StableId(byte[] body) =>
+        "msg_fixture_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(body))[..24];
 
     /// <summary>" accepted" / " duplicate" from the service's answer, when it says.</summary>
     private static string Answered(string answer)

@@ -23,8 +23,9 @@ internal static class FixtureTool
               compares GET /calls/{id} with DIR/expected.json: each difference as "path: expected …, actual …";
               exit code 1 on any difference or refused event
         --secret defaults to $WEBHOOK_SECRET, --operator to $OPERATOR_CREDENTIALS (keeps them out of the process list).
-        A fresh webhook-id per event and run unless --keep-ids (the recorded ones: a second replay into the same
-        instance is then all duplicates). --shuffle sends in a random order (--seed N repeats one).
+        A fresh webhook-id per event and run, unless --keep-ids: the recorded ones (one derived from the body for an
+        event that had none), so a second replay into the same instance is all duplicates. --shuffle sends in a
+        random order (--seed N repeats one).
         """;
 
     public static bool Handles(string[] args) => args is ["fixtures", ..];
