@@ -196,6 +196,8 @@ internal sealed record ReplayOptions(
             (_, null, _, _) => "replay needs --url (the instance, e.g. http://127.0.0.1:8080)",
             _ when !Uri.TryCreate(url, UriKind.Absolute, out var u) || u.Scheme is not ("http" or "https") =>
                 "--url takes an http(s) URL",
+            // It is printed: credentials go in --basic / --operator (or their variables), never in the URL.
+            _ when new Uri(url).UserInfo.Length > 0 => "--url must not hold credentials (use --basic, --operator)",
             (_, _, null, null) => "replay needs --secret or --basic",
             (_, _, not null, not null) => "replay takes --secret or --basic, not both",
             _ when secret is not null && !Webhooks.SigningSecret.TryDecode(secret, out _) =>

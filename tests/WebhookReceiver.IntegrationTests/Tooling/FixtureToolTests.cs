@@ -38,6 +38,9 @@ public sealed class FixtureToolTests(ReceiverFactory app) : IDisposable
         Assert.Equal("signature:0", (string?)headers["authenticated_by"]);
         Assert.Equal("MiniVoice-Webhooks/2.1", (string?)headers["user-agent"]);
         Assert.False(headers.ContainsKey("webhook-signature"));
+        var basic = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "005-call.ai_result.headers.json")))!.AsObject();
+        Assert.Equal("basic", (string?)basic["authenticated_by"]);
+        Assert.False(basic.ContainsKey("webhook-id"));
 
         var expected = JsonNode.Parse(File.ReadAllText(Path.Combine(dir, "expected.json")))!.AsObject();
         Assert.Equal(callId, (string?)expected["id"]);
@@ -182,6 +185,7 @@ public sealed class FixtureToolTests(ReceiverFactory app) : IDisposable
     [InlineData("fixtures", "replay", "dir", "--secret", "whsec_AAAA")]                   // no URL
     [InlineData("fixtures", "replay", "dir", "--url", "http://127.0.0.1:1")]              // neither secret nor Basic
     [InlineData("fixtures", "replay", "dir", "--url", "ftp://x", "--basic", "a:b")]
+    [InlineData("fixtures", "replay", "dir", "--url", "http://ops:pw@x", "--basic", "a:b")]        // credentials in the URL
     [InlineData("fixtures", "replay", "dir", "--url", "http://x", "--basic", "a:b", "--seed", "1")] // seed without shuffle
     [InlineData("fixtures", "replay", "dir", "--url", "http://x", "--secret", "not base64!")]
     [InlineData("fixtures", "export", "--call")]
@@ -236,14 +240,22 @@ public sealed class FixtureToolTests(ReceiverFactory app) : IDisposable
         foreach (var text in bodies)
         {
             var body = Encoding.UTF8.GetBytes(text);
-            var id = "msg_" + Guid.NewGuid().ToString("N");
-            var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
             using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/minivoice") { Content = new ByteArrayContent(body) };
             request.Content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
             request.Headers.TryAddWithoutValidation("User-Agent", "MiniVoice-Webhooks/2.1");
-            request.Headers.Add("webhook-id", id);
-            request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            request.Headers.Add("webhook-signature", StandardWebhookSigner.Sign(app.Secret, id, timestamp, body));
+            if (sent.Count == bodies.Length - 1)
+            {
+                // The last with HTTP Basic: no webhook-id to keep (--keep-ids derives one from the body).
+                request.Headers.Authorization = ReceiverFactory.BasicHeader(ReceiverFactory.BasicUser, ReceiverFactory.BasicPassword);
+            }
+            else
+            {
+                var id = "msg_" + Guid.NewGuid().ToString("N");
+                var timestamp = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+                request.Headers.Add("webhook-id", id);
+                request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+                request.Headers.Add("webhook-signature", StandardWebhookSigner.Sign(app.Secret, id, timestamp, body));
+            }
             using var client = app.CreateClient();
             using var response = await client.SendAsync(request);
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
