@@ -18,13 +18,14 @@ if (args is ["healthcheck", ..])
 {
     return await HealthProbe.RunAsync();
 }
+if (FixtureTool.Handles(args) && !FixtureTool.NeedsHost(args))
+{
+    // `fixtures replay`, help and bad usage: no host, no database (export needs the host: after Build below).
+    return await FixtureTool.RunAsync(args, Console.Out, Console.Error);
+}
 if (SigningTool.Handles(args))
 {
     return await SigningTool.RunAsync(args, Console.Out, Console.Error);
-}
-if (FixtureTool.Handles(args) && !FixtureTool.NeedsHost(args))
-{
-    return await FixtureTool.RunAsync(args, Console.Out, Console.Error);
 }
 
 var builder = WebApplication.CreateBuilder(args);

@@ -9,7 +9,7 @@ namespace WebhookReceiver.Fixtures;
 
 /// <summary>
 /// `fixtures replay`: sends a fixture's bodies, byte for byte, to a running instance (signed with
-/// <see cref="SigningTool.AuthenticationHeaders"/>, the verifier's own construction), then reads the call record
+/// <see cref="SigningTool.AuthHeaders"/>, the verifier's own construction), then reads the call record
 /// back and compares its arrival-independent part (<see cref="ExpectedRecord"/>) with expected.json.
 /// </summary>
 internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWriter stderr, HttpMessageHandler? handler)
@@ -104,7 +104,7 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
             ? type
             : new MediaTypeHeaderValue("application/json");
         request.Headers.TryAddWithoutValidation("User-Agent", UserAgent);
-        foreach (var (name, value) in SigningTool.AuthenticationHeaders(key, o.Basic, id, null, body))
+        foreach (var (name, value) in SigningTool.AuthHeaders(key, o.Basic, id, null, body))
         {
             request.Headers.TryAddWithoutValidation(name, value);
         }
@@ -126,8 +126,7 @@ internal sealed class FixtureReplay(ReplayOptions o, TextWriter stdout, TextWrit
         using var request = new HttpRequestMessage(HttpMethod.Get, "calls/" + Uri.EscapeDataString(callId));
         if (o.Operator is not null)
         {
-            var credentials = Convert.ToBase64String(Encoding.UTF8.GetBytes(o.Operator));
-            request.Headers.Authorization = new AuthenticationHeaderValue("Basic", credentials);
+            request.Headers.TryAddWithoutValidation("Authorization", SigningTool.BasicValue(o.Operator));
         }
         using var response = await http.SendAsync(request);
         var text = await response.Content.ReadAsStringAsync();

@@ -150,7 +150,7 @@ internal sealed record ReplayOptions(
     {
         options = null!;
         string? dir = null, url = null, basic = null, seed = null;
-        var secret = Environment.GetEnvironmentVariable("WEBHOOK_SECRET") is { Length: > 0 } s ? s : null;
+        var secret = Tooling.SigningTool.SecretFromEnvironment();
         var op = Environment.GetEnvironmentVariable("OPERATOR_CREDENTIALS") is { Length: > 0 } c ? c : null;
         bool shuffle = false, keepIds = false;
         for (var i = 2; i < args.Length; i++)

@@ -59,24 +59,22 @@ internal static class SigningTool
             await stderr.WriteLineAsync($"cannot read {o.File}: {ex.Message}");
             return 2;
         }
-        var headers = AuthenticationHeaders(o.Secret is null ? null : key, o.Basic, o.Id, o.Timestamp, body);
+        var headers = AuthHeaders(o.Secret is null ? null : key, o.Basic, o.Id, o.Timestamp, body);
         return o.Command == "sign"
             ? await PrintAsync(o, headers, stdout)
             : await SendAsync(o, headers, body, stdout, stderr, handler);
     }
 
     /// <summary>
-    /// The headers that authenticate a body: Standard Webhooks (a fresh msg_… ID and the current time unless given)
-    /// when <paramref name="key"/> is set, HTTP Basic when <paramref name="basic"/> (USER:PASS) is. Shared with
-    /// `fixtures replay`, so every tool signs the one way the verifier checks.
+    /// The headers that authenticate a webhook: Standard Webhooks signature headers when a key is given (a new msg_… id
+    /// and the current time unless given), HTTP Basic when credentials are. Shared with the smoke test (one construction).
     /// </summary>
-    public static List<(string Name, string Value)> AuthenticationHeaders(byte[]? key, string? basic, string? id, string? timestamp,
-        ReadOnlySpan<byte> body)
+    internal static List<(string Name, string Value)> AuthHeaders(byte[]? key, string? basic, string? id, string? timestamp, byte[] body)
     {
-        var headers = new List<(string Name, string Value)>(4);
+        var headers = new List<(string Name, string Value)>();
         if (key is not null)
         {
-            id ??= NewWebhookId();
+            id ??= "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
             timestamp ??= DateTimeOffset.UtcNow.ToUnixTimeSeconds().ToString(CultureInfo.InvariantCulture);
             headers.Add(("webhook-id", id));
             headers.Add(("webhook-timestamp", timestamp));
@@ -84,12 +82,16 @@ internal static class SigningTool
         }
         if (basic is not null)
         {
-            headers.Add(("Authorization", "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(basic))));
+            headers.Add(("Authorization", BasicValue(basic)));
         }
         return headers;
     }
 
-    public static string NewWebhookId() => "msg_" + Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
+    internal static string BasicValue(string userColonPassword) =>
+        "Basic " + Convert.ToBase64String(Encoding.UTF8.GetBytes(userColonPassword));
+
+    /// <summary>$WEBHOOK_SECRET, the default of --secret (keeps it out of the process list).</summary>
+    internal static string? SecretFromEnvironment() => Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } s ? s : null;
 
     private static async Task<int> PrintAsync(Options o, List<(string Name, string Value)> headers, TextWriter stdout)
     {
@@ -148,8 +150,7 @@ internal static class SigningTool
     {
         public static bool TryParse(string[] args, out Options options, out string error)
         {
-            options = new Options(args[0], Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } s ? s : null,
-                null, null, null, null, null, false);
+            options = new Options(args[0], SecretFromEnvironment(), null, null, null, null, null, false);
             error = "";
             for (var i = 1; i < args.Length; i++)
             {
