@@ -16,6 +16,11 @@ function init(args)
   math.randomseed(os.time() + tid * 7919)
   prefix = string.format("%d%06d", os.time(), math.random(0, 999999))
   headers = { ["Content-Type"] = "application/json", ["Authorization"] = authorization }
+  -- BENCH_PROXY_HEADERS: what a sender behind a proxy adds (bench/run.sh's headers phase measures keeping them).
+  if os.getenv("BENCH_PROXY_HEADERS") then
+    headers["User-Agent"] = "MiniVoice-Webhooks/1.0"
+    headers["X-Forwarded-For"] = "203.0.113." .. tid
+  end
 end
 
 local statuses = { "ringing", "in-progress", "completed", "busy" }

@@ -23,6 +23,10 @@
 #                     of ~BENCH_OUTAGE_RATE final events/s runs for BENCH_OUTAGE_SECONDS: webhook p99, Hangfire job
 #                     rows added, CRM requests during the outage (the breaker's probes); then the CRM recovers: drain
 #                     time and rate (target ~ Crm:RatePerSecond = 50/s), exactly-once by Idempotency-Key at the stub
+#   headers           the service phase's load (Role=api, unique events, HTTP Basic, plus a User-Agent and an
+#                     X-Forwarded-For as a proxy would add) with Webhooks:KeepRequestHeaders false, true, true, false
+#                     (ABBA: a drift of the shared machine falls on both sides), each run on a fresh database: events/s,
+#                     p99, and the ratio of the means (the cost of keeping the request headers; target < 5 %)
 #   ratelimit         one Role=api and two Role=worker processes on one database, Crm:RatePerSecond=50,
 #                     Crm:MaxConcurrency=4, stub answering in 20 ms: a backlog of BENCH_RATELIMIT_EVENTS, drained by
 #                     both workers; the most CRM requests started in any 1 s window (limit 55) and in flight at once
@@ -31,7 +35,7 @@
 # Figures are for comparing within one run: this machine is shared and noisy.
 # Knobs (environment):
 #   BENCH_PHASES           phases to run, default all:
-#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit"
+#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit headers"
 #   BENCH_SECONDS          measured seconds per ingest run (default 30)
 #   BENCH_WARMUP           warm-up seconds before each measured run (default 20; tiered JIT settles)
 #   BENCH_CONNECTIONS      wrk connections / pgbench clients (default 32)
@@ -57,7 +61,7 @@ set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit"
+ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit headers"
 PHASES=" ${BENCH_PHASES:-$ALL_PHASES} "
 SECONDS_RUN=${BENCH_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-20}
@@ -109,7 +113,7 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building (Release)" >&2
-if want_any l2 service pipeline curve sustained outage ratelimit; then
+if want_any l2 service pipeline curve sustained outage ratelimit headers; then
   dotnet publish src/WebhookReceiver/WebhookReceiver.csproj -c Release -o "$WORK/service" --nologo -v quiet >&2
 fi
 if want_any l1 pipeline textbook-pipeline sustained outage ratelimit; then
@@ -327,6 +331,9 @@ if want l2; then
   BODY='{"event":"call.completed","created_at":"2026-05-29T12:10:00Z","call":{"id":"call_pgbench","customer_id":"cust_123","application_id":"app_123","status":"completed","direction":"inbound","from":"+15551230001","to":"+15551230002"},"variables":{"order":"B2"},"data":{}}'
   # The body goes in as hex: pgbench would take the ':' inside a literal for a variable.
   BODYHEX=$(printf '%s' "$BODY" | od -An -v -tx1 | tr -d ' \n')
+  # The kept request headers, as the service would send them ($15; hex for the same reason).
+  HEADERS='{"content-type":"application/json","content-length":"231","user-agent":"MiniVoice-Webhooks/1.0","x-forwarded-for":"203.0.113.7","authenticated_by":"basic"}'
+  HEADERSHEX=$(printf '%s' "$HEADERS" | od -An -v -tx1 | tr -d ' \n')
   {
     echo '\set n random(1, 1000000000000)'
     echo '\set k random(0, 3)'
@@ -335,6 +342,7 @@ if want l2; then
     sql_file ingest_lock.sql | sed -E "s/\\\$1/ARRAY['call_p' || :client_id::text || '_' || :n::text]/"
     echo ';'
     sql_file ingest_batch.sql | sed -E \
+      -e "s/\\\$15/ARRAY[convert_from(decode('$HEADERSHEX', 'hex'), 'UTF8')]/" \
       -e "s/\\\$14/ARRAY['failed','busy','no-answer']/" \
       -e "s/\\\$13/ARRAY[decode('$BODYHEX', 'hex')]/" \
       -e "s/\\\$12/ARRAY['+15551230002']/" -e "s/\\\$11/ARRAY['+15551230001']/" -e "s/\\\$10/ARRAY['inbound']/" \
@@ -693,6 +701,24 @@ if want ratelimit; then
   stop_pid "$RL_W1_PID"; stop_pid "$RL_W2_PID"; stop_pid "$RL_API_PID"; stop_pid "$RL_STUB_PID"
 fi
 
+if want headers; then
+  echo "== headers: the service (role api) with the request headers not kept, then kept" >&2
+  H_ROWS=()
+  H_RUN=0
+  for keep in false true true false; do
+    H_RUN=$(( H_RUN + 1 ))
+    service_db "headers_$H_RUN"
+    start_service "headers_$H_RUN" api "headers-$H_RUN" Webhooks__KeepRequestHeaders=$keep
+    wait_http "$SVC_URL/health/ready"
+    # A User-Agent and an X-Forwarded-For on every request (bench/ingest.lua), as behind a proxy: headers to keep.
+    read -r rps p50 p99 bad < <(BENCH_PROXY_HEADERS=1 LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+    read -r cpu _ wal <"$WORK/cost.figures"
+    kept=$(q_or_na "headers_$H_RUN" "SELECT count(*) FROM webhook_events WHERE request_headers IS NOT NULL")
+    H_ROWS+=("$keep|$rps|$p50|$p99|$bad|$cpu|$wal|$kept")
+    stop_pid "$SVC_PID"
+  done
+fi
+
 row() { printf '%-40s %10s %9s %9s %8s %10s\n' "$@"; }
 mb() { [[ $1 == - ]] && echo - || echo "$1 MB"; }
 if want_any l1 l2 l2w service textbook; then
@@ -784,4 +810,20 @@ if want ratelimit; then
   echo "  mean rate over the drain: $RL_RATE requests/s (limit 50; first to last request at the stub)"
   kv "CRM requests / crm.sync succeeded" "$RL_REQS / $RL_OK; within limits: $( (( RL_MAX1S <= 55 && RL_MAXC <= 4 )) && echo yes || echo no )"
   kv "peak RSS of the workers" "$RL_RSS"
+fi
+
+if want headers; then
+  echo
+  echo "Request headers kept (Webhooks:KeepRequestHeaders), service (role api), c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up"
+  printf '%-6s %10s %9s %9s %8s %13s %12s %14s\n' "kept" "events/s" "p50 ms" "p99 ms" "non-2xx" "CPU ms/event" "WAL B/event" "rows with them"
+  for r in "${H_ROWS[@]}"; do
+    IFS='|' read -r keep rps p50 p99 bad cpu wal kept <<<"$r"
+    printf '%-6s %10s %9s %9s %8s %13s %12s %14s\n' "$keep" "$rps" "$p50" "$p99" "$bad" "$cpu" "$wal" "$kept"
+  done
+  # Means per setting over its two runs.
+  read -r OFF_RPS OFF_P99 ON_RPS ON_P99 < <(printf '%s\n' "${H_ROWS[@]}" | awk -F'|' '
+    { n[$1]++; r[$1] += $2; p[$1] += $4 }
+    END { printf "%.0f %.2f %.0f %.2f\n", r["false"] / n["false"], p["false"] / n["false"], r["true"] / n["true"], p["true"] / n["true"] }')
+  echo "means: not kept $OFF_RPS events/s, p99 $OFF_P99 ms; kept $ON_RPS events/s, p99 $ON_P99 ms"
+  echo "events/s kept/not kept = $(ratio "$ON_RPS" "$OFF_RPS") (target >= 0.95); p99 kept/not kept = $(ratio "$ON_P99" "$OFF_P99")"
 fi

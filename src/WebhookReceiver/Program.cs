@@ -4,6 +4,7 @@ using WebhookReceiver.OperatorConsole;
 using WebhookReceiver.Data;
 using WebhookReceiver.Delivery;
 using WebhookReceiver.Events;
+using WebhookReceiver.Fixtures;
 using WebhookReceiver.Hosting;
 using WebhookReceiver.Jobs;
 using WebhookReceiver.Observability;
@@ -17,6 +18,11 @@ using WebhookReceiver.Webhooks;
 if (args is ["healthcheck", ..])
 {
     return await HealthProbe.RunAsync();
+}
+if (FixtureTool.Handles(args) && !FixtureTool.NeedsHost(args))
+{
+    // `fixtures replay`, help and bad usage: no host, no database (export needs the host: after Build below).
+    return await FixtureTool.RunAsync(args, Console.Out, Console.Error);
 }
 if (SigningTool.Handles(args))
 {
@@ -60,6 +66,11 @@ if (args is ["migrate", ..])
         return 1;
     }
     return 0;
+}
+if (FixtureTool.Handles(args))
+{
+    // `fixtures export`: reads the configured database through the built host, which is never started.
+    return await FixtureTool.ExportAsync(args, app.Services, Console.Out, Console.Error);
 }
 
 app.UseExceptionHandler();

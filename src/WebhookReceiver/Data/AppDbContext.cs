@@ -44,6 +44,7 @@ internal sealed class AppDbContext(DbContextOptions<AppDbContext> options) : DbC
             evt.HasIndex(e => e.Identity).IsUnique();
             evt.HasIndex(e => new { e.CallId, e.CreatedAt });
             evt.Property(e => e.Body).HasColumnType("jsonb");
+            evt.Property(e => e.RequestHeaders).HasColumnType("jsonb");
             evt.Property(e => e.ReceivedAt).HasDefaultValueSql("now()");
             // GET /events?json=: `body @> $1::jsonb` is answered from this index (jsonb_path_ops: containment only, smaller).
             // A GIN index buffers new entries in a pending list that the inserting statement flushes when it is full:

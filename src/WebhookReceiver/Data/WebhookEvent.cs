@@ -16,4 +16,6 @@ internal sealed class WebhookEvent
     public required byte[] RawBody { get; set; }
     /// <summary>jsonb copy of the body for search (normalised by PostgreSQL).</summary>
     public required string Body { get; set; }
+    /// <summary>jsonb: the request headers kept for an investigation (Webhooks/KeptHeaders), null when not kept.</summary>
+    public string? RequestHeaders { get; set; }
 }

@@ -9,7 +9,7 @@ namespace WebhookReceiver.Events;
 internal sealed record EventHit(
     string Result, DateTime ReceivedAt, string? CallId, string? Event, string? WebhookId, string? Reason, long BodyBytes,
     long? EventId, long? ReceiptId, long? QuarantineId, string? RemoteAddress, DateTime? CreatedAt, string? Status,
-    bool? OutOfOrder, JsonElement? Body);
+    bool? OutOfOrder, JsonElement? Body, JsonElement? RequestHeaders = null);
 
 internal sealed record EventHitPage(IReadOnlyList<EventHit> Items, string? NextCursor);
 
@@ -30,11 +30,11 @@ internal sealed class EventSearch(NpgsqlDataSource dataSource)
     private const string EventColumns =
         "'e' AS src, e.id, e.received_at, 'accepted' AS result, NULL::text AS reason, e.call_id, e.event, e.webhook_id, " +
         "octet_length(e.raw_body)::bigint AS body_bytes, e.id AS event_id, NULL::bigint AS quarantine_id, NULL::text AS remote_address, " +
-        "e.created_at, e.status, e.out_of_order, e.body::text AS body FROM webhook_events e";
+        "e.created_at, e.status, e.out_of_order, e.body::text AS body, e.request_headers::text AS request_headers FROM webhook_events e";
 
     private const string ReceiptColumns =
         "'r' AS src, r.id, r.received_at, r.result, r.reason, r.call_id, r.event, r.webhook_id, r.body_bytes, r.event_id, " +
-        "r.quarantine_id, r.remote_address, NULL::timestamptz, NULL::text, NULL::boolean, NULL::text FROM webhook_receipts r";
+        "r.quarantine_id, r.remote_address, NULL::timestamptz, NULL::text, NULL::boolean, NULL::text, NULL::text FROM webhook_receipts r";
 
     public async Task<EventHitPage> SearchAsync(EventSearchQuery q, CancellationToken cancellationToken)
     {
@@ -87,7 +87,8 @@ internal sealed class EventSearch(NpgsqlDataSource dataSource)
                     QuarantineId: reader.IsDBNull(10) ? null : reader.GetInt64(10), RemoteAddress: Text(reader, 11),
                     CreatedAt: reader.IsDBNull(12) ? null : reader.GetDateTime(12), Status: Text(reader, 13),
                     OutOfOrder: reader.IsDBNull(14) ? null : reader.GetBoolean(14),
-                    Body: reader.IsDBNull(15) ? null : JsonElement.Parse(reader.GetString(15))));
+                    Body: reader.IsDBNull(15) ? null : JsonElement.Parse(reader.GetString(15)),
+                    RequestHeaders: reader.IsDBNull(16) ? null : JsonElement.Parse(reader.GetString(16))));
     }
 
     /// <summary>How many requests came to each result, under the same filters (no cursor).</summary>

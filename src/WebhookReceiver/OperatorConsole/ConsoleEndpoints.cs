@@ -25,6 +25,7 @@ internal static class ConsoleEndpoints
         group.MapGet("/", CallList);
         group.MapGet("/calls", CallList);
         group.MapGet("/calls/{callId}", CallDetails);
+        group.MapGet("/calls/{callId}/fixture.zip", FixtureZip);
         group.MapGet("/failures", Failures);
         group.MapGet("/events", Events);
         group.MapGet("/destinations", Destinations);
@@ -75,6 +76,19 @@ internal static class ConsoleEndpoints
             call.Actions.Select(a => new ActionRow(a.Id, a.Action, a.State, a.Attempts, a.LastError, a.LastErrorKind, a.LastHttpStatus,
                 a.JobId, a.UpdatedAt, a.CompletedAt)).ToList());
         return Page<CallDetailsPage>(model with { Notice = ConsoleNotice.From(request.Query), StaleSince = call.StaleSince });
+    }
+
+    /// <summary>
+    /// The call's events and expected record as a zip: the same files as `fixtures export` (README "Fixtures from real traffic").
+    /// </summary>
+    private static async Task<IResult> FixtureZip(string callId, AppDbContext db, Npgsql.NpgsqlDataSource dataSource,
+        Microsoft.Extensions.Options.IOptions<Microsoft.AspNetCore.Http.Json.JsonOptions> json, CancellationToken cancellationToken)
+    {
+        var files = await new Fixtures.FixtureExport(dataSource, db, json).BuildAsync(callId, cancellationToken);
+        return files is null
+            ? Hosting.Problems.Problem(StatusCodes.Status404NotFound, "Call not found", $"No call with ID '{callId}' has been seen.")
+            : TypedResults.File(Fixtures.FixtureExport.Zip(files), "application/zip",
+                Fixtures.FixtureExport.SafeName(callId) + "-fixture.zip");
     }
 
     private static async Task<IResult> Failures(HttpRequest request, FailureGroups failures, CancellationToken cancellationToken)
@@ -134,7 +148,7 @@ internal static class ConsoleEndpoints
         }
         var rows = page.Items.Select(e => new EventRow(e.Result, e.ReceivedAt, e.CallId, e.Event, e.WebhookId, e.Reason, e.BodyBytes,
             e.EventId, e.ReceiptId, e.QuarantineId, e.RemoteAddress, e.CreatedAt, e.Status, e.OutOfOrder,
-            e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null)).ToList();
+            e.Body is { } body ? JsonSerializer.Serialize(body, Indented) : null, HeaderList(e.RequestHeaders))).ToList();
         var paging = result is null ? filters : [.. filters, new ConsoleFilter("result", "Result", result)];
         return Page<EventsPage>(new EventsModel(filters, result, ReceiptResult.All, rows, counts,
             NextPage("/console/events", paging, page.NextCursor), errors)
@@ -143,6 +157,11 @@ internal static class ConsoleEndpoints
             Notice = ConsoleNotice.From(request.Query),
         });
     }
+
+    private static List<KeyValuePair<string, string>>? HeaderList(JsonElement? headers) =>
+        headers is { ValueKind: JsonValueKind.Object } h
+            ? h.EnumerateObject().Select(p => new KeyValuePair<string, string>(p.Name, p.Value.ToString())).ToList()
+            : null;
 
     // Relaxed escaping: the body is shown as MiniVoice sent it (a "<" stays "<", not \u003C); Razor encodes it for HTML.
     private static readonly JsonSerializerOptions Indented = new()

@@ -86,7 +86,7 @@ public sealed record EventsModel(IReadOnlyList<ConsoleFilter> Filters, string? R
 
 public sealed record EventRow(string Result, DateTime ReceivedAt, string? CallId, string? Event, string? WebhookId, string? Reason,
     long BodyBytes, long? EventId, long? ReceiptId, long? QuarantineId, string? RemoteAddress, DateTime? CreatedAt, string? Status,
-    bool? OutOfOrder, string? Body)
+    bool? OutOfOrder, string? Body, IReadOnlyList<KeyValuePair<string, string>>? RequestHeaders = null)
 {
     public string? CallHref => CallId is null || Result is "invalid" or "unauthorized" or "too_large" ? null : ConsolePaths.Call(CallId);
 }

@@ -26,6 +26,7 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookIng
         bool truncated;
         long? doneAs;
         var headers = new HeaderDictionary();
+        string keptHeaders;
         await using (var command = dataSource.CreateCommand(
             "SELECT raw_body, truncated, reingested_event_id, headers::text FROM quarantined_webhooks WHERE id = $1"))
         {
@@ -36,7 +37,8 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookIng
                 return new ReingestResult.NotFound();
             }
             (stored, truncated, doneAs) = ((byte[])reader[0], reader.GetBoolean(1), reader.IsDBNull(2) ? null : reader.GetInt64(2));
-            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(reader.GetString(3)) ?? [])
+            keptHeaders = reader.GetString(3);
+            foreach (var (name, value) in JsonSerializer.Deserialize<Dictionary<string, string>>(keptHeaders) ?? [])
             {
                 headers[name] = value;
             }
@@ -52,7 +54,8 @@ internal sealed class QuarantineReingest(NpgsqlDataSource dataSource, WebhookIng
         var body = correctedBody ?? stored;
         // The original webhook-id (kept in the quarantine headers) stays the identity: a redelivery that MiniVoice
         // makes after the fix is then a duplicate, not a second event.
-        var outcome = await ingest.IngestAsync(body, headers);
+        // The event keeps the original request's headers (as the quarantine kept them), not the operator's request.
+        var outcome = await ingest.IngestAsync(body, headers, keptHeaders);
         if (outcome is IngestOutcome.Invalid invalid)
         {
             return new ReingestResult.StillInvalid(invalid.Reason, invalid.Fields);

@@ -6,17 +6,17 @@ namespace WebhookReceiver.Webhooks;
 internal sealed record IngestCommand(
     string Identity, string? WebhookId, string CallId, string Event, string? Status, bool IsFinal,
     DateTimeOffset CreatedAt, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To,
-    ReadOnlyMemory<byte> RawBody)
+    ReadOnlyMemory<byte> RawBody, string? RequestHeaders = null)
 {
     /// <summary>The command for a validated payload (the webhook endpoint and an operator's re-ingest alike).</summary>
-    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body)
+    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body, string? requestHeaders = null)
     {
         var status = Calls.CallStatus.Normalize(payload.Status);
         return new IngestCommand(
             EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId,
             payload.CallId!, payload.Event!,
             status, Calls.CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body);
+            payload.Direction, payload.From, payload.To, body, requestHeaders);
     }
 }
 
@@ -153,6 +153,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         var from = new string?[n];
         var to = new string?[n];
         var raw = new byte[n][];
+        var requestHeaders = new string?[n];
         for (var j = 0; j < n; j++)
         {
             var c = commands[round[j]];
@@ -164,6 +165,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
                      && segment.Offset == 0 && segment.Count == segment.Array!.Length
                 ? segment.Array
                 : c.RawBody.ToArray();
+            requestHeaders[j] = c.RequestHeaders;
         }
         var command = new NpgsqlBatchCommand(Sql);
         var p = command.Parameters;
@@ -184,6 +186,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         {
             TypedValue = ticketStatuses.Canonical, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
         });
+        // $15: the kept request headers as JSON text (cast to jsonb by the statement), null when not kept.
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = requestHeaders, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return command;
     }
 }

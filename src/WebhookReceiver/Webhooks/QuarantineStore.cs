@@ -8,18 +8,13 @@ namespace WebhookReceiver.Webhooks;
 /// <summary>Keeps refused (but authenticated) bodies so an operator can inspect and replay them.</summary>
 internal sealed class QuarantineStore(NpgsqlDataSource dataSource, IOptions<WebhookOptions> options)
 {
-    // Headers that help an operator replay; never Authorization or signatures.
-    private static readonly string[] HeadersOfInterest =
-        ["content-type", "content-length", "user-agent", "webhook-id", "webhook-timestamp", "svix-id", "svix-timestamp"];
-
-    public async Task<long> AddAsync(HttpContext context, ReadOnlyMemory<byte> body, string reason,
+    /// <param name="keptHeaders">The request's <see cref="KeptHeaders"/> JSON (the accepted events' allow-list): what
+    /// helps an operator replay and investigate, never Authorization or signatures.</param>
+    public async Task<long> AddAsync(HttpContext context, ReadOnlyMemory<byte> body, string keptHeaders, string reason,
         IDictionary<string, string[]> errors, CancellationToken cancellationToken)
     {
         var cap = options.Value.QuarantineMaxBodyBytes;
         var kept = body.Length > cap ? body[..cap] : body;
-        var headers = HeadersOfInterest
-            .Where(h => context.Request.Headers.ContainsKey(h))
-            .ToDictionary(h => h, h => context.Request.Headers[h].ToString());
 
         await using var command = dataSource.CreateCommand(
             "INSERT INTO quarantined_webhooks (received_at, reason, errors, raw_body, body_length, truncated, headers, remote_address) " +
@@ -31,7 +26,7 @@ internal sealed class QuarantineStore(NpgsqlDataSource dataSource, IOptions<Webh
         command.Parameters.Add(new NpgsqlParameter<int> { TypedValue = body.Length });
         command.Parameters.Add(new NpgsqlParameter<bool> { TypedValue = body.Length > cap });
         command.Parameters.Add(
-            new NpgsqlParameter<string> { TypedValue = JsonSerializer.Serialize(headers), NpgsqlDbType = NpgsqlDbType.Jsonb });
+            new NpgsqlParameter<string> { TypedValue = keptHeaders, NpgsqlDbType = NpgsqlDbType.Jsonb });
         command.Parameters.Add(new NpgsqlParameter
         {
             Value = (object?)context.Connection.RemoteIpAddress?.ToString() ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text,

@@ -19,17 +19,30 @@ internal sealed class WebhookAuthenticator
         _allowUnauthenticated = !o.HasAuthentication && o.AllowUnauthenticated;
     }
 
+    /// <summary>The method when no credential was asked for (Webhooks:AllowUnauthenticated).</summary>
+    public const string MethodNone = "none";
+
+    public const string MethodBasic = "basic";
+
+    // "signature:<position in Webhooks:SigningSecrets>", made once: never the secret, and no string per request.
+    private static readonly string[] SignatureMethods =
+        Enumerable.Range(0, 16).Select(i => "signature:" + i.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
     /// <returns>null when authenticated, else the reason (for logs and counters only, never for the caller).</returns>
-    public string? Authenticate(IHeaderDictionary headers, ReadOnlySpan<byte> body)
+    /// <param name="method">How the request was let in (kept with the event: README "Request inspection"); null when refused.</param>
+    public string? Authenticate(IHeaderDictionary headers, ReadOnlySpan<byte> body, out string? method)
     {
+        method = null;
         if (_allowUnauthenticated)
         {
             _metrics.AuthenticationDisabled();
+            method = MethodNone;
             return null;
         }
         if (_basic is not null && _basic.Matches(headers.Authorization))
         {
             _metrics.AuthenticatedByBasic();
+            method = MethodBasic;
             return null;
         }
         if (!_signatures.IsConfigured)
@@ -41,6 +54,7 @@ internal sealed class WebhookAuthenticator
         if (result == SignatureResult.Valid)
         {
             _metrics.AuthenticatedBySignature(secret);
+            method = secret < SignatureMethods.Length ? SignatureMethods[secret] : "signature:" + secret;
             return null;
         }
         return result switch

@@ -1,4 +1,5 @@
 using FluentValidation;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace WebhookReceiver.Webhooks;
@@ -21,9 +22,12 @@ internal abstract record IngestOutcome
 /// refusals to the sender's fault or to an outage. The webhook endpoint and an operator's re-ingest of a
 /// quarantined body both come through here, so they cannot disagree about what is valid or storable.
 /// </summary>
-internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPayload> validator)
+internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPayload> validator, IOptions<WebhookOptions> options)
 {
-    public async Task<IngestOutcome> IngestAsync(byte[] body, IHeaderDictionary headers)
+    private readonly bool _keepHeaders = options.Value.KeepRequestHeaders;
+
+    /// <param name="keptHeaders">The request's <see cref="KeptHeaders"/> JSON; stored only when Webhooks:KeepRequestHeaders.</param>
+    public async Task<IngestOutcome> IngestAsync(byte[] body, IHeaderDictionary headers, string? keptHeaders)
     {
         var (payload, errors) = WebhookParser.Parse(body, headers, validator);
         if (errors is not null)
@@ -32,7 +36,7 @@ internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPaylo
         }
         try
         {
-            var command = IngestCommand.For(payload!, WebhookHeaders.Id(headers), body);
+            var command = IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, _keepHeaders ? keptHeaders : null);
             return new IngestOutcome.Stored(payload!, await writer.IngestAsync(command));
         }
         catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))

@@ -24,6 +24,13 @@ internal sealed class WebhookOptions : IValidatableObject
     [Range(0, 64 * 1024 * 1024)]
     public int QuarantineMaxBodyBytes { get; set; } = 262_144;
 
+    /// <summary>
+    /// Keep each accepted event's request headers of interest (<see cref="KeptHeaders"/>: content type, user agent,
+    /// webhook-id and timestamp, forwarded-for, how it was authenticated). Off: nothing is kept (forwarded-for is an
+    /// IP address, personal data in some places).
+    /// </summary>
+    public bool KeepRequestHeaders { get; set; } = true;
+
     /// <summary>Sent as <c>Retry-After</c> when PostgreSQL cannot take the event.</summary>
     [Range(1, 3600)]
     public int RetryAfterSeconds { get; set; } = 5;

@@ -75,7 +75,7 @@ internal static class WebhooksApi
             return TooLarge(max);
         }
 
-        var authFailure = edge.Authenticator.Authenticate(request.Headers, body);
+        var authFailure = edge.Authenticator.Authenticate(request.Headers, body, out var method);
         if (authFailure is not null)
         {
             metrics.AuthFailed(authFailure);
@@ -86,12 +86,15 @@ internal static class WebhooksApi
             return TypedResults.Problem(statusCode: StatusCodes.Status401Unauthorized, title: "Unauthorized");
         }
 
+        // Not built at all when not kept; the quarantine keeps them whatever the setting (a re-ingest needs the webhook-id).
+        var kept = options.KeepRequestHeaders ? KeptHeaders.Json(request.Headers, method) : null;
         try
         {
-            return await edge.Ingest.IngestAsync(body, request.Headers) switch
+            return await edge.Ingest.IngestAsync(body, request.Headers, kept) switch
             {
                 IngestOutcome.Stored stored => Stored(context, stored, body.Length, edge),
-                IngestOutcome.Invalid invalid => await Refuse(context, body, invalid, edge, cancellationToken),
+                IngestOutcome.Invalid invalid =>
+                    await Refuse(context, body, kept ?? KeptHeaders.Json(request.Headers, method), invalid, edge, cancellationToken),
                 IngestOutcome.Unavailable unavailable => Unavailable(context, unavailable.Error, edge),
                 _ => throw new InvalidOperationException("unknown ingest outcome"),
             };
@@ -139,11 +142,12 @@ internal static class WebhooksApi
     }
 
     private static async Task<Results<Accepted<Answer>, Ok<Answer>, ValidationProblem, ProblemHttpResult>> Refuse(
-        HttpContext context, byte[] body, IngestOutcome.Invalid invalid, WebhookEdge edge, CancellationToken cancellationToken)
+        HttpContext context, byte[] body, string keptHeaders, IngestOutcome.Invalid invalid, WebhookEdge edge,
+        CancellationToken cancellationToken)
     {
         var (reason, fields, payload) = (invalid.Reason, invalid.Fields, invalid.Payload);
         // Stored before answering: if the quarantine cannot be written, the caller gets a 503 and retries.
-        var id = await edge.Quarantine.AddAsync(context, body, reason, fields, cancellationToken);
+        var id = await edge.Quarantine.AddAsync(context, body, keptHeaders, reason, fields, cancellationToken);
         edge.Metrics.Received("invalid");
         edge.Receipt(context, ReceiptResult.Invalid, reason, body.Length, payload, quarantineId: id);
         edge.Logger.LogWarning("Webhook refused ({Reason}), quarantined as {QuarantineId}; bad fields: {Fields}",

@@ -416,6 +416,10 @@ namespace WebhookReceiver.Data.Migrations
                         .HasColumnName("received_at")
                         .HasDefaultValueSql("now()");
 
+                    b.Property<string>("RequestHeaders")
+                        .HasColumnType("jsonb")
+                        .HasColumnName("request_headers");
+
                     b.Property<string>("Status")
                         .HasColumnType("text")
                         .HasColumnName("status");

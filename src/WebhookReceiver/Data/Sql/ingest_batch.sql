@@ -6,17 +6,18 @@ WITH i AS (
            convert_from(CASE WHEN substring(u.raw FROM 1 FOR 3) = '\xefbbbf'::bytea THEN substring(u.raw FROM 4)
                              ELSE u.raw END, 'UTF8')::jsonb AS body
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[],
-                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[])
+                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $15::text[])
          WITH ORDINALITY AS u(identity, webhook_id, call_id, event, status, is_final, created_at,
-                              customer_id, application_id, direction, from_number, to_number, raw, ord)
+                              customer_id, application_id, direction, from_number, to_number, raw, request_headers, ord)
 ),
 ev AS (
     INSERT INTO webhook_events (identity, webhook_id, call_id, event, status, created_at, received_at, out_of_order,
-                                raw_body, body)
+                                raw_body, body, request_headers)
     -- A correlated lookup, not a join: a join's plan, cached while the table was small (a fresh install), would
     -- hash a sequential scan of every call for each batch (seen: 3x slower); a lookup by primary key always wins.
     SELECT i.identity, i.webhook_id, i.call_id, i.event, i.status, i.created_at, now(),
-           COALESCE(i.created_at < (SELECT c.last_event_at FROM calls c WHERE c.id = i.call_id), false), i.raw, i.body
+           COALESCE(i.created_at < (SELECT c.last_event_at FROM calls c WHERE c.id = i.call_id), false), i.raw, i.body,
+           i.request_headers::jsonb
     FROM i
     ORDER BY i.ord
     ON CONFLICT (identity) DO NOTHING
