@@ -36,6 +36,7 @@ builder.AddCallCreation();
 builder.AddRecovery();
 builder.AddEventSearch();
 builder.AddMetricsEndpoint();
+builder.AddTracing();
 builder.AddApiDocs();
 builder.AddRetention();
 

@@ -6,17 +6,18 @@ namespace WebhookReceiver.Webhooks;
 internal sealed record IngestCommand(
     string Identity, string? WebhookId, string CallId, string Event, string? Status, bool IsFinal,
     DateTimeOffset CreatedAt, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To,
-    ReadOnlyMemory<byte> RawBody)
+    ReadOnlyMemory<byte> RawBody, string? TraceParent = null)
 {
     /// <summary>The command for a validated payload (the webhook endpoint and an operator's re-ingest alike).</summary>
-    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body)
+    /// <param name="traceParent">The request's W3C traceparent when it is traced (stored with its outbox rows), else null.</param>
+    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body, string? traceParent = null)
     {
         var status = Calls.CallStatus.Normalize(payload.Status);
         return new IngestCommand(
             EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId,
             payload.CallId!, payload.Event!,
             status, Calls.CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body);
+            payload.Direction, payload.From, payload.To, body, traceParent);
     }
 }
 
@@ -153,6 +154,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         var from = new string?[n];
         var to = new string?[n];
         var raw = new byte[n][];
+        var traceParent = new string?[n];
         for (var j = 0; j < n; j++)
         {
             var c = commands[round[j]];
@@ -164,6 +166,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
                      && segment.Offset == 0 && segment.Count == segment.Array!.Length
                 ? segment.Array
                 : c.RawBody.ToArray();
+            traceParent[j] = c.TraceParent;
         }
         var command = new NpgsqlBatchCommand(Sql);
         var p = command.Parameters;
@@ -184,6 +187,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         {
             TypedValue = ticketStatuses.Canonical, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
         });
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = traceParent, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return command;
     }
 }

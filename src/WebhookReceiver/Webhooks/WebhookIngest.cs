@@ -21,7 +21,7 @@ internal abstract record IngestOutcome
 /// refusals to the sender's fault or to an outage. The webhook endpoint and an operator's re-ingest of a
 /// quarantined body both come through here, so they cannot disagree about what is valid or storable.
 /// </summary>
-internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPayload> validator)
+internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPayload> validator, Observability.TraceContext traces)
 {
     public async Task<IngestOutcome> IngestAsync(byte[] body, IHeaderDictionary headers)
     {
@@ -32,7 +32,7 @@ internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPaylo
         }
         try
         {
-            var command = IngestCommand.For(payload!, WebhookHeaders.Id(headers), body);
+            var command = IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, traces.CurrentParent());
             return new IngestOutcome.Stored(payload!, await writer.IngestAsync(command));
         }
         catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))
