@@ -21,13 +21,14 @@ internal static class Tracing
     {
         var enabled = !string.IsNullOrWhiteSpace(builder.Configuration[EndpointKey]);
         builder.Services.AddSingleton(new TraceContext(enabled));
+        // Traces and /metrics' target_info name the service (OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES still win).
+        var telemetry = builder.Services.AddOpenTelemetry()
+            .ConfigureResource(r => r.AddService("webhookreceiver", serviceVersion: typeof(Tracing).Assembly.GetName().Version?.ToString()));
         if (!enabled)
         {
             return builder;
         }
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("webhookreceiver", serviceVersion: typeof(Tracing).Assembly.GetName().Version?.ToString()))
-            .WithTracing(tracing => tracing
+        telemetry.WithTracing(tracing => tracing
                 .AddSource(SourceName)
                 // Probes and scrapes every few seconds would bury the traces worth reading.
                 .AddAspNetCoreInstrumentation(o => o.Filter = context =>
