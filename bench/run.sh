@@ -27,11 +27,14 @@
 #                     Crm:MaxConcurrency=4, stub answering in 20 ms: a backlog of BENCH_RATELIMIT_EVENTS, drained by
 #                     both workers; the most CRM requests started in any 1 s window (limit 55) and in flight at once
 #                     (limit 4), seen by the stub
+#   tracing           the service phase's load (Role=api, fresh database) with tracing off, then on: OTLP/HTTP to
+#                     bench/Baseline's sink (accepts and drops /v1/traces), parentbased_traceidratio 0.1; events/s and
+#                     p99 of each and their ratio, OTLP exports the sink received, outbox rows with a trace context
 # and prints requests/s, p50, p99, non-2xx, peak RSS and the ratios between them.
 # Figures are for comparing within one run: this machine is shared and noisy.
 # Knobs (environment):
 #   BENCH_PHASES           phases to run, default all:
-#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit"
+#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit tracing"
 #   BENCH_SECONDS          measured seconds per ingest run (default 30)
 #   BENCH_WARMUP           warm-up seconds before each measured run (default 20; tiered JIT settles)
 #   BENCH_CONNECTIONS      wrk connections / pgbench clients (default 32)
@@ -57,7 +60,7 @@ set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit"
+ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit tracing"
 PHASES=" ${BENCH_PHASES:-$ALL_PHASES} "
 SECONDS_RUN=${BENCH_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-20}
@@ -109,10 +112,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building (Release)" >&2
-if want_any l2 service pipeline curve sustained outage ratelimit; then
+if want_any l2 service pipeline curve sustained outage ratelimit tracing; then
   dotnet publish src/WebhookReceiver/WebhookReceiver.csproj -c Release -o "$WORK/service" --nologo -v quiet >&2
 fi
-if want_any l1 pipeline textbook-pipeline sustained outage ratelimit; then
+if want_any l1 pipeline textbook-pipeline sustained outage ratelimit tracing; then
   dotnet publish bench/Baseline/Baseline.csproj -c Release -o "$WORK/baseline" --nologo -v quiet >&2
 fi
 if want_any textbook textbook-pipeline; then
@@ -335,7 +338,7 @@ if want l2; then
     sql_file ingest_lock.sql | sed -E "s/\\\$1/ARRAY['call_p' || :client_id::text || '_' || :n::text]/"
     echo ';'
     sql_file ingest_batch.sql | sed -E \
-      -e "s/\\\$14/ARRAY['failed','busy','no-answer']/" \
+      -e "s/\\\$15/ARRAY[NULL]::text[]/" -e "s/\\\$14/ARRAY['failed','busy','no-answer']/" \
       -e "s/\\\$13/ARRAY[decode('$BODYHEX', 'hex')]/" \
       -e "s/\\\$12/ARRAY['+15551230002']/" -e "s/\\\$11/ARRAY['+15551230001']/" -e "s/\\\$10/ARRAY['inbound']/" \
       -e "s/\\\$9/ARRAY['app_123']/" -e "s/\\\$8/ARRAY['cust_123']/" -e "s/\\\$7/ARRAY[now()]/" -e "s/\\\$6/ARRAY[(:k::int >= 2)]/" \
@@ -693,6 +696,32 @@ if want ratelimit; then
   stop_pid "$RL_W1_PID"; stop_pid "$RL_W2_PID"; stop_pid "$RL_API_PID"; stop_pid "$RL_STUB_PID"
 fi
 
+if want tracing; then
+  echo "== tracing: the service's ingest (role api) with tracing off, then on (OTLP to a sink, 10 % sampled)" >&2
+  service_db tracing
+  TR_SINK_PORT=$(free_port)
+  ASPNETCORE_URLS=http://127.0.0.1:$TR_SINK_PORT "$WORK/baseline/Baseline" >/dev/null 2>&1 &
+  TR_SINK_PID=$!; pids+=("$TR_SINK_PID")
+  wait_http "http://127.0.0.1:$TR_SINK_PORT/"
+  TR_ACTIONS_SQL="SELECT count(*), count(trace_parent) FROM call_actions"
+  start_service tracing api service-tracing-off
+  wait_http "$SVC_URL/health/ready"
+  read -r TR_OFF_RPS TR_OFF_P50 TR_OFF_P99 TR_OFF_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+  TR_OFF_RSS=$(peak_rss_mb "$SVC_PID")
+  stop_pid "$SVC_PID"
+  IFS='|' read -r TR_OFF_ACTIONS TR_OFF_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
+  start_service tracing api service-tracing-on OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$TR_SINK_PORT" \
+    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1
+  wait_http "$SVC_URL/health/ready"
+  read -r TR_ON_RPS TR_ON_P50 TR_ON_P99 TR_ON_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+  TR_ON_RSS=$(peak_rss_mb "$SVC_PID")
+  stop_pid "$SVC_PID"   # a graceful stop flushes the exporter's last batch
+  IFS='|' read -r TR_ALL_ACTIONS TR_ALL_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
+  TR_ON_ACTIONS=$(( TR_ALL_ACTIONS - TR_OFF_ACTIONS )); TR_ON_TRACED=$(( TR_ALL_TRACED - TR_OFF_TRACED ))
+  TR_EXPORTS=$(curl -sf "http://127.0.0.1:$TR_SINK_PORT/_control/otlp" || echo '{}')
+  stop_pid "$TR_SINK_PID"
+fi
+
 row() { printf '%-40s %10s %9s %9s %8s %10s\n' "$@"; }
 mb() { [[ $1 == - ]] && echo - || echo "$1 MB"; }
 if want_any l1 l2 l2w service textbook; then
@@ -784,4 +813,17 @@ if want ratelimit; then
   echo "  mean rate over the drain: $RL_RATE requests/s (limit 50; first to last request at the stub)"
   kv "CRM requests / crm.sync succeeded" "$RL_REQS / $RL_OK; within limits: $( (( RL_MAX1S <= 55 && RL_MAXC <= 4 )) && echo yes || echo no )"
   kv "peak RSS of the workers" "$RL_RSS"
+fi
+
+if want tracing; then
+  echo
+  echo "Tracing cost: service (role api), same load as the service phase, c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up;"
+  echo "on = OTLP/HTTP (protobuf) to a local sink that drops it, OTEL_TRACES_SAMPLER=parentbased_traceidratio, _ARG=0.1"
+  row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
+  row "tracing off (no endpoint)" "$TR_OFF_RPS" "$TR_OFF_P50" "$TR_OFF_P99" "$TR_OFF_BAD" "$(mb "$TR_OFF_RSS")"
+  row "tracing on, 10 % sampled" "$TR_ON_RPS" "$TR_ON_P50" "$TR_ON_P99" "$TR_ON_BAD" "$(mb "$TR_ON_RSS")"
+  echo "on/off: req/s $(ratio "$TR_ON_RPS" "$TR_OFF_RPS"), p99 $(ratio "$TR_ON_P99" "$TR_OFF_P99")"
+  echo "outbox rows with a trace context: off $TR_OFF_TRACED of $TR_OFF_ACTIONS, on $TR_ON_TRACED of $TR_ON_ACTIONS" \
+    "($(awk -v a="$TR_ON_TRACED" -v b="$TR_ON_ACTIONS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "n/a" }'), expected ~10 %)"
+  echo "OTLP at the sink: $TR_EXPORTS"
 fi
