@@ -44,7 +44,9 @@ internal static class Database
         csb.NoResetOnClose = true;
         csb.ApplicationName ??= "webhookreceiver";
         // Named: Npgsql's pool metrics (README "Metrics") are labelled by this instead of the connection string.
-        var dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString) { Name = "webhookreceiver" }.Build();
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(csb.ConnectionString) { Name = "webhookreceiver" };
+        dataSourceBuilder.ConfigureTracing(Observability.SqlTracing.Configure);
+        var dataSource = dataSourceBuilder.Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddDbContext<AppDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
         builder.Services.AddHostedService<MigrateOnStartup>();

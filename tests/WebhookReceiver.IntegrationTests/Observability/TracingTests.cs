@@ -55,7 +55,8 @@ public sealed class TracingTests
         var batch = Assert.Single(Trace(), s => s.Name == "ingest batch");
         Assert.Equal(webhookSpanId, batch.ParentSpanId);
         Assert.Contains((traceId, webhookSpanId), batch.Links);
-        Assert.Contains(Trace(), s => s.ParentSpanId == batch.SpanId && s.Scope == "Npgsql");
+        var sql = Assert.Single(Trace(), s => s.ParentSpanId == batch.SpanId && s.Scope == "Npgsql");
+        Assert.StartsWith("-- Data/Sql/ingest_lock.sql; Data/Sql/ingest_batch.sql", sql.Attributes["db.query.text"], StringComparison.Ordinal);
         // The job's send continues the webhook's trace; the job run it belongs to is a link.
         var send = Send()!;
         Assert.Equal(webhookSpanId, send.ParentSpanId);
