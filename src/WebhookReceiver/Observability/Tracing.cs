@@ -17,13 +17,15 @@ internal static class Tracing
     /// <summary>The variable that turns tracing on (also read as configuration, so appsettings may set it too).</summary>
     public const string EndpointKey = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
+    private static readonly string? ServiceVersion = typeof(Tracing).Assembly.GetName().Version?.ToString();
+
     public static IHostApplicationBuilder AddTracing(this IHostApplicationBuilder builder)
     {
         var enabled = !string.IsNullOrWhiteSpace(builder.Configuration[EndpointKey]);
         builder.Services.AddSingleton(new TraceContext(enabled));
         // Traces and /metrics' target_info name the service (OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES still win).
         var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("webhookreceiver", serviceVersion: typeof(Tracing).Assembly.GetName().Version?.ToString()));
+            .ConfigureResource(r => r.AddService("webhookreceiver", serviceVersion: ServiceVersion));
         if (!enabled)
         {
             return builder;
@@ -136,7 +138,8 @@ internal sealed class TraceContext(bool enabled)
         {
             return;
         }
-        send.SetTag("webhookreceiver.outcome", outcome.Succeeded ? "succeeded" : outcome.Permanent ? "permanent_failure" : "transient_failure");
+        send.SetTag("webhookreceiver.outcome",
+            outcome.Succeeded ? "succeeded" : outcome.Permanent ? "permanent_failure" : "transient_failure");
         if (!outcome.Succeeded)
         {
             send.SetStatus(ActivityStatusCode.Error, outcome.ErrorKind);
