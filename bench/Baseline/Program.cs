@@ -45,7 +45,8 @@ app.MapPost("/v1/traces", async (HttpRequest request) =>
     Interlocked.Increment(ref otlpExports);
     return Results.Bytes([], "application/x-protobuf");
 });
-app.MapGet("/_control/otlp", () => Results.Json(new { exports = Interlocked.Read(ref otlpExports), bytes = Interlocked.Read(ref otlpBytes) }));
+app.MapGet("/_control/otlp", () =>
+    Results.Json(new { exports = Interlocked.Read(ref otlpExports), bytes = Interlocked.Read(ref otlpBytes) }));
 app.Run();
 
 /// <summary>What the stub saw on one path (/calls or /tickets).</summary>

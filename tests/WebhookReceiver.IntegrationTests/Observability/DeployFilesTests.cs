@@ -40,7 +40,8 @@ public sealed partial class DeployFilesTests
     public void The_dashboard_parses_and_every_panel_has_a_query_and_a_description()
     {
         using var document = JsonDocument.Parse(File.ReadAllText(Dashboard));
-        var panels = document.RootElement.GetProperty("panels").EnumerateArray().Where(p => p.GetProperty("type").GetString() != "row").ToList();
+        var panels = document.RootElement.GetProperty("panels").EnumerateArray()
+            .Where(p => p.GetProperty("type").GetString() != "row").ToList();
 
         Assert.Equal("webhookreceiver", document.RootElement.GetProperty("uid").GetString());
         Assert.True(panels.Count >= 15, $"{panels.Count} panels");
@@ -50,7 +51,8 @@ public sealed partial class DeployFilesTests
             var title = panel.GetProperty("title").GetString();
             Assert.False(string.IsNullOrWhiteSpace(panel.GetProperty("description").GetString()), $"{title}: description");
             Assert.NotEmpty(panel.GetProperty("targets").EnumerateArray());
-            Assert.All(panel.GetProperty("targets").EnumerateArray(), t => Assert.True(Balanced(t.GetProperty("expr").GetString()!), title));
+            Assert.All(panel.GetProperty("targets").EnumerateArray(),
+                t => Assert.True(Balanced(t.GetProperty("expr").GetString()!), title));
         }
     }
 
@@ -79,7 +81,8 @@ public sealed partial class DeployFilesTests
         // An authentication failure, and an event older than its call's latest (out of order).
         (await host.PostSignedAsync(MiniVoiceEvents.Event(sent, "call.ringing", "ringing", DateTimeOffset.UtcNow.AddMinutes(-1)),
             secret: StandardWebhookSigner.NewSecret())).Dispose();
-        (await host.PostSignedAsync(MiniVoiceEvents.Event(sent, "call.ringing", "ringing", DateTimeOffset.UtcNow.AddMinutes(-1)))).Dispose();
+        var earlier = MiniVoiceEvents.Event(sent, "call.ringing", "ringing", DateTimeOffset.UtcNow.AddMinutes(-1));
+        (await host.PostSignedAsync(earlier)).Dispose();
         await Eventually.WaitAsync(async () => await Actions.CountAsync(host.ConnectionString, refused, "crm.sync", "failed") == 1,
             TimeSpan.FromSeconds(30), "the refused call's CRM sync to run out of retries");
 

@@ -27,7 +27,8 @@ public sealed class TracingTests
         });
         var callId = MiniVoiceEvents.NewCallId();
 
-        using (var response = await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", DateTimeOffset.UtcNow)))
+        var completed = MiniVoiceEvents.Event(callId, "call.completed", "completed", DateTimeOffset.UtcNow);
+        using (var response = await app.PostSignedAsync(completed))
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
@@ -56,7 +57,8 @@ public sealed class TracingTests
         Assert.Equal(webhookSpanId, batch.ParentSpanId);
         Assert.Contains((traceId, webhookSpanId), batch.Links);
         var sql = Assert.Single(Trace(), s => s.ParentSpanId == batch.SpanId && s.Scope == "Npgsql");
-        Assert.StartsWith("-- Data/Sql/ingest_lock.sql; Data/Sql/ingest_batch.sql", sql.Attributes["db.query.text"], StringComparison.Ordinal);
+        Assert.StartsWith("-- Data/Sql/ingest_lock.sql; Data/Sql/ingest_batch.sql", sql.Attributes["db.query.text"],
+            StringComparison.Ordinal);
         // The job's send continues the webhook's trace; the job run it belongs to is a link.
         var send = Send()!;
         Assert.Equal(webhookSpanId, send.ParentSpanId);
@@ -80,7 +82,8 @@ public sealed class TracingTests
         await using var app = await Hosts.StartAsync(null, new Dictionary<string, string?>());
         var callId = MiniVoiceEvents.NewCallId();
 
-        using (var response = await app.PostSignedAsync(MiniVoiceEvents.Event(callId, "call.completed", "completed", DateTimeOffset.UtcNow)))
+        var completed = MiniVoiceEvents.Event(callId, "call.completed", "completed", DateTimeOffset.UtcNow);
+        using (var response = await app.PostSignedAsync(completed))
         {
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
