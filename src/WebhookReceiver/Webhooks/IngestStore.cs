@@ -154,7 +154,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         var from = new string?[n];
         var to = new string?[n];
         var raw = new byte[n][];
-        var traceParent = new string?[n];
+        // unnest pads a shorter array with NULLs: a round without a traced request sends no trace contexts at all.
+        string?[] traceParent = [];
         for (var j = 0; j < n; j++)
         {
             var c = commands[round[j]];
@@ -166,7 +167,14 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
                      && segment.Offset == 0 && segment.Count == segment.Array!.Length
                 ? segment.Array
                 : c.RawBody.ToArray();
-            traceParent[j] = c.TraceParent;
+            if (c.TraceParent is not null)
+            {
+                if (traceParent.Length == 0)
+                {
+                    traceParent = new string?[n];
+                }
+                traceParent[j] = c.TraceParent;
+            }
         }
         var command = new NpgsqlBatchCommand(Sql);
         var p = command.Parameters;

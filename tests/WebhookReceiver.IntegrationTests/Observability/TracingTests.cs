@@ -77,6 +77,52 @@ public sealed class TracingTests
     }
 
     [Fact]
+    public async Task A_request_its_caller_did_not_sample_stores_no_context_and_its_crm_request_starts_a_trace_of_its_own()
+    {
+        await using var collector = new OtlpReceiver();
+        await collector.StartAsync();
+        await using var app = await Hosts.StartAsync(null, new Dictionary<string, string?>
+        {
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = collector.BaseUrl,
+            ["OTEL_EXPORTER_OTLP_PROTOCOL"] = "http/protobuf",
+        });
+        var callId = MiniVoiceEvents.NewCallId();
+        var callerTrace = ActivityTraceIdHex();
+        var body = System.Text.Encoding.UTF8.GetBytes(
+            MiniVoiceEvents.Event(callId, "call.completed", "completed", DateTimeOffset.UtcNow));
+        var (id, timestamp) = ("msg_" + Guid.NewGuid().ToString("N"), DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/webhooks/minivoice") { Content = new ByteArrayContent(body) };
+        request.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        request.Headers.Add("webhook-id", id);
+        request.Headers.Add("webhook-timestamp", timestamp.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        request.Headers.Add("webhook-signature", StandardWebhookSigner.Sign(app.Secret, id, timestamp, body));
+        // The caller decided not to sample (flags 00): the default parent-based sampler follows it.
+        request.Headers.Add("traceparent", $"00-{callerTrace}-{ActivityTraceIdHex()[..16]}-00");
+        // Sent as is: no propagator, so this process's own HttpClient tracing does not replace the header.
+        using var appClient = app.CreateClient();
+        using var client = new HttpClient(new SocketsHttpHandler { ActivityHeadersPropagator = null })
+        {
+            BaseAddress = appClient.BaseAddress,
+        };
+
+        using (var response = await client.SendAsync(request))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+        }
+        await Eventually.WaitAsync(() => app.Crm.For(callId).Count > 0, Timeout, "the CRM request of the call");
+
+        Assert.Equal(1, await Db.CountAsync(app.ConnectionString,
+            "SELECT count(*) FROM call_actions WHERE call_id = $1 AND action = 'crm.sync' AND trace_parent IS NULL", callId));
+        // The send had no stored context: it ran under its job's trace, which the CRM request continues.
+        var received = Assert.Single(app.Crm.For(callId)).TraceParent;
+        Assert.NotNull(received);
+        Assert.DoesNotContain(callerTrace, received, StringComparison.Ordinal);
+        Assert.DoesNotContain(collector.Spans, s => s.TraceId == callerTrace);
+    }
+
+    private static string ActivityTraceIdHex() => System.Diagnostics.ActivityTraceId.CreateRandom().ToHexString();
+
+    [Fact]
     public async Task Without_an_endpoint_nothing_is_stored_and_the_crm_request_carries_no_traceparent()
     {
         await using var app = await Hosts.StartAsync(null, new Dictionary<string, string?>());
