@@ -707,6 +707,7 @@ if want tracing; then
   start_service tracing api service-tracing-off
   wait_http "$SVC_URL/health/ready"
   read -r TR_OFF_RPS TR_OFF_P50 TR_OFF_P99 TR_OFF_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+  read -r TR_OFF_CPU _ _ <"$WORK/cost.figures"
   TR_OFF_RSS=$(peak_rss_mb "$SVC_PID")
   stop_pid "$SVC_PID"
   IFS='|' read -r TR_OFF_ACTIONS TR_OFF_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
@@ -714,6 +715,7 @@ if want tracing; then
     OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1
   wait_http "$SVC_URL/health/ready"
   read -r TR_ON_RPS TR_ON_P50 TR_ON_P99 TR_ON_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+  read -r TR_ON_CPU _ _ <"$WORK/cost.figures"
   TR_ON_RSS=$(peak_rss_mb "$SVC_PID")
   stop_pid "$SVC_PID"   # a graceful stop flushes the exporter's last batch
   IFS='|' read -r TR_ALL_ACTIONS TR_ALL_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
@@ -822,7 +824,9 @@ if want tracing; then
   row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
   row "tracing off (no endpoint)" "$TR_OFF_RPS" "$TR_OFF_P50" "$TR_OFF_P99" "$TR_OFF_BAD" "$(mb "$TR_OFF_RSS")"
   row "tracing on, 10 % sampled" "$TR_ON_RPS" "$TR_ON_P50" "$TR_ON_P99" "$TR_ON_BAD" "$(mb "$TR_ON_RSS")"
-  echo "on/off: req/s $(ratio "$TR_ON_RPS" "$TR_OFF_RPS"), p99 $(ratio "$TR_ON_P99" "$TR_OFF_P99")"
+  echo "on/off: req/s $(ratio "$TR_ON_RPS" "$TR_OFF_RPS"), p99 $(ratio "$TR_ON_P99" "$TR_OFF_P99"), CPU per event" \
+    "$(ratio "$TR_ON_CPU" "$TR_OFF_CPU") (CPU ms/event, .NET process + PostgreSQL: off $TR_OFF_CPU, on $TR_ON_CPU; steadier than req/s" \
+    "on a shared machine)"
   echo "outbox rows with a trace context: off $TR_OFF_TRACED of $TR_OFF_ACTIONS, on $TR_ON_TRACED of $TR_ON_ACTIONS" \
     "($(awk -v a="$TR_ON_TRACED" -v b="$TR_ON_ACTIONS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "n/a" }'), expected ~10 %)"
   echo "OTLP at the sink: $TR_EXPORTS"
