@@ -56,6 +56,7 @@
 #   BENCH_OUTAGE_DRAIN_TIMEOUT seconds to wait for the backlog to drain once the CRM is back (default: twice the
 #                          backlog's time at 50/s, at least 1200; 300 s at 200/s leave ~60 000 actions = 20 min)
 #   BENCH_RATELIMIT_EVENTS backlog of the ratelimit phase (default 1500: ~30 s at 50/s)
+#   BENCH_TRACING_RATIO    OTEL_TRACES_SAMPLER_ARG of the tracing phase's "on" run (default 0.1; 0 = instrumented, nothing sampled)
 set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
 
@@ -80,6 +81,7 @@ OUT_CONNS=${BENCH_OUTAGE_CONNECTIONS:-8}
 OUT_WARMUP=${BENCH_OUTAGE_WARMUP:-10}
 OUT_DRAIN_TIMEOUT=${BENCH_OUTAGE_DRAIN_TIMEOUT:-}
 RL_EVENTS=${BENCH_RATELIMIT_EVENTS:-1500}
+TR_RATIO=${BENCH_TRACING_RATIO:-0.1}
 for phase in $PHASES; do
   [[ " $ALL_PHASES " == *" $phase "* ]] || { echo "unknown phase '$phase' in BENCH_PHASES (known: $ALL_PHASES)" >&2; exit 2; }
 done
@@ -712,7 +714,7 @@ if want tracing; then
   stop_pid "$SVC_PID"
   IFS='|' read -r TR_OFF_ACTIONS TR_OFF_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
   start_service tracing api service-tracing-on OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$TR_SINK_PORT" \
-    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG=0.1
+    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$TR_RATIO"
   wait_http "$SVC_URL/health/ready"
   read -r TR_ON_RPS TR_ON_P50 TR_ON_P99 TR_ON_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
   read -r TR_ON_CPU _ _ <"$WORK/cost.figures"
@@ -820,14 +822,14 @@ fi
 if want tracing; then
   echo
   echo "Tracing cost: service (role api), same load as the service phase, c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up;"
-  echo "on = OTLP/HTTP (protobuf) to a local sink that drops it, OTEL_TRACES_SAMPLER=parentbased_traceidratio, _ARG=0.1"
+  echo "on = OTLP/HTTP (protobuf) to a local sink that drops it, OTEL_TRACES_SAMPLER=parentbased_traceidratio, _ARG=$TR_RATIO"
   row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
   row "tracing off (no endpoint)" "$TR_OFF_RPS" "$TR_OFF_P50" "$TR_OFF_P99" "$TR_OFF_BAD" "$(mb "$TR_OFF_RSS")"
-  row "tracing on, 10 % sampled" "$TR_ON_RPS" "$TR_ON_P50" "$TR_ON_P99" "$TR_ON_BAD" "$(mb "$TR_ON_RSS")"
+  row "tracing on, ratio $TR_RATIO" "$TR_ON_RPS" "$TR_ON_P50" "$TR_ON_P99" "$TR_ON_BAD" "$(mb "$TR_ON_RSS")"
   echo "on/off: req/s $(ratio "$TR_ON_RPS" "$TR_OFF_RPS"), p99 $(ratio "$TR_ON_P99" "$TR_OFF_P99"), CPU per event" \
     "$(ratio "$TR_ON_CPU" "$TR_OFF_CPU") (CPU ms/event, .NET process + PostgreSQL: off $TR_OFF_CPU, on $TR_ON_CPU; steadier than req/s" \
     "on a shared machine)"
   echo "outbox rows with a trace context: off $TR_OFF_TRACED of $TR_OFF_ACTIONS, on $TR_ON_TRACED of $TR_ON_ACTIONS" \
-    "($(awk -v a="$TR_ON_TRACED" -v b="$TR_ON_ACTIONS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "n/a" }'), expected ~10 %)"
+    "($(awk -v a="$TR_ON_TRACED" -v b="$TR_ON_ACTIONS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "n/a" }'), expected ~$TR_RATIO of them)"
   echo "OTLP at the sink: $TR_EXPORTS"
 fi
