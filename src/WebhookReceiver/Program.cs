@@ -57,6 +57,7 @@ if (args is ["migrate", ..])
     return 0;
 }
 
+app.UseTracing();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestLogging();

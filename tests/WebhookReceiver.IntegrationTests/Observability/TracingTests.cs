@@ -33,6 +33,10 @@ public sealed class TracingTests
             Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
         }
         await Eventually.WaitAsync(() => app.Crm.For(callId).Count > 0, Timeout, "the CRM request of the call");
+        using (var probe = await app.CreateClient().GetAsync(new Uri("/health/live", UriKind.Relative)))
+        {
+            Assert.Equal(HttpStatusCode.OK, probe.StatusCode);
+        }
 
         // The outbox row holds the request's context: its trace and the webhook span's id.
         var stored = await Db.ScalarAsync<string>(app.ConnectionString,
@@ -45,13 +49,19 @@ public sealed class TracingTests
         ReceivedSpan? Outgoing() => Send() is { } send
             ? Trace().FirstOrDefault(s => s.ParentSpanId == send.SpanId && s.Kind == ReceivedSpan.KindClient)
             : null;
-        await Eventually.WaitAsync(() => Task.FromResult(Outgoing() is not null && Trace().Any(s => s.Name == "ingest batch")), Timeout,
+        // The probe's request from this process is traced (its client span), the server's answer to it is not.
+        List<ReceivedSpan> ProbeRequests() => collector.Spans.Where(s => s.Kind == ReceivedSpan.KindClient
+            && s.Attributes.GetValueOrDefault("url.full")?.EndsWith("/health/live", StringComparison.Ordinal) == true).ToList();
+        await Eventually.WaitAsync(
+            () => Task.FromResult(Outgoing() is not null && Trace().Any(s => s.Name == "ingest batch") && ProbeRequests().Count > 0), Timeout,
             "the webhook's trace with its ingest batch, send and outgoing request",
             () => Task.FromResult(string.Join("; ", collector.Spans.Select(s => $"{s.Name} {s.TraceId}/{s.SpanId}<-{s.ParentSpanId}"))));
 
         var webhook = Assert.Single(Trace(), s => s.SpanId == webhookSpanId);
         Assert.Equal(ReceivedSpan.KindServer, webhook.Kind);
         Assert.Equal("/webhooks/minivoice", webhook.Attributes["http.route"]);
+        Assert.Equal("POST /webhooks/minivoice", webhook.Name);
+        Assert.Equal("202", webhook.Attributes["http.response.status_code"]);
         // The group commit that stored the event: under the webhook, linked to it, its SQL beneath it.
         var batch = Assert.Single(Trace(), s => s.Name == "ingest batch");
         Assert.Equal(webhookSpanId, batch.ParentSpanId);
@@ -72,6 +82,9 @@ public sealed class TracingTests
         Assert.Equal("POST", outgoing.Attributes["http.request.method"]);
         var received = Assert.Single(app.Crm.For(callId));
         Assert.Equal($"00-{traceId}-{outgoing.SpanId}-01", received.TraceParent);
+        // Probes are not traced.
+        Assert.DoesNotContain(collector.Spans,
+            s => s.Kind == ReceivedSpan.KindServer && ProbeRequests().Any(probe => probe.SpanId == s.ParentSpanId));
         // Log lines of the request carry its trace (Serilog: TraceId/SpanId, @tr/@sp in the JSON lines).
         Assert.Contains(app.Logs.Events, e => e.TraceId?.ToHexString() == traceId && e.SpanId?.ToHexString() == webhookSpanId);
     }
