@@ -77,8 +77,8 @@ public sealed class TracingTests
         await Eventually.WaitAsync(() => collector.Spans.Any(s => s.SpanId == jobLink.SpanId && s.Name == "delivery job"), Timeout,
             "the delivery job span the send links to");
         // The job's own statements (claim its rows, fix the body, settle) are Npgsql's spans under the job run.
-        await Eventually.WaitAsync(() => collector.Spans.Any(s => s.ParentSpanId == jobLink.SpanId && s.Scope == "Npgsql"), Timeout,
-            "Npgsql spans under the delivery job");
+        await Eventually.WaitAsync(
+            () => collector.Spans.Any(s => s.ParentSpanId == jobLink.SpanId && s.Scope == "Npgsql"), Timeout, "Npgsql spans under the job");
         // The CRM request is HttpClient's span under the send, and the CRM received exactly its context.
         var outgoing = Outgoing()!;
         Assert.Equal("POST", outgoing.Attributes["http.request.method"]);
