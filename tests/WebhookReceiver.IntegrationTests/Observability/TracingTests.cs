@@ -53,7 +53,8 @@ public sealed class TracingTests
         List<ReceivedSpan> ProbeRequests() => collector.Spans.Where(s => s.Kind == ReceivedSpan.KindClient
             && s.Attributes.GetValueOrDefault("url.full")?.EndsWith("/health/live", StringComparison.Ordinal) == true).ToList();
         await Eventually.WaitAsync(
-            () => Task.FromResult(Outgoing() is not null && Trace().Any(s => s.Name == "ingest batch") && ProbeRequests().Count > 0), Timeout,
+            () => Task.FromResult(Outgoing() is not null && Trace().Any(s => s.Name == "ingest batch") && ProbeRequests().Count > 0),
+            Timeout,
             "the webhook's trace with its ingest batch, send and outgoing request",
             () => Task.FromResult(string.Join("; ", collector.Spans.Select(s => $"{s.Name} {s.TraceId}/{s.SpanId}<-{s.ParentSpanId}"))));
 
