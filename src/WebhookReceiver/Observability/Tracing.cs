@@ -25,23 +25,25 @@ internal static class Tracing
     {
         var enabled = !string.IsNullOrWhiteSpace(builder.Configuration[EndpointKey]);
         builder.Services.AddSingleton(new TraceContext(enabled));
-        // Traces and /metrics' target_info name the service (OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES still win).
-        var telemetry = builder.Services.AddOpenTelemetry()
-            .ConfigureResource(r => r.AddService("webhookreceiver", serviceVersion: ServiceVersion));
+        // Traces and /metrics' target_info name the service, unless OTEL_SERVICE_NAME does (a name set here would win).
+        var telemetry = builder.Services.AddOpenTelemetry();
+        if (string.IsNullOrWhiteSpace(builder.Configuration["OTEL_SERVICE_NAME"]))
+        {
+            telemetry.ConfigureResource(r => r.AddService("webhookreceiver", serviceVersion: ServiceVersion));
+        }
         if (!enabled)
         {
             return builder;
         }
         telemetry.WithTracing(tracing => tracing
-                .AddSource(SourceName)
-                // Probes and scrapes every few seconds would bury the traces worth reading.
-                // ASP.NET Core's own activity source, not OpenTelemetry.Instrumentation.AspNetCore: measured in bench/run.sh's
-                // tracing phase with nothing sampled, the instrumentation package cost ~20 % more CPU per webhook and the
-                // bare source nothing measurable. Its few tags are added by UseTracing, for sampled requests only.
-                .AddSource(AspNetCoreSource)
-                .AddHttpClientInstrumentation()
-                .AddNpgsql()
-                .AddOtlpExporter());
+            .AddSource(SourceName)
+            // ASP.NET Core's own activity source, not OpenTelemetry.Instrumentation.AspNetCore: measured in bench/run.sh's
+            // tracing phase with nothing sampled, the instrumentation package cost ~20 % more CPU per webhook and the bare
+            // source nothing measurable. Its few tags are added by UseTracing, for sampled requests only.
+            .AddSource(AspNetCoreSource)
+            .AddHttpClientInstrumentation()
+            .AddNpgsql()
+            .AddOtlpExporter());
         return builder;
     }
 
