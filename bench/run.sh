@@ -31,11 +31,14 @@
 #                     Crm:MaxConcurrency=4, stub answering in 20 ms: a backlog of BENCH_RATELIMIT_EVENTS, drained by
 #                     both workers; the most CRM requests started in any 1 s window (limit 55) and in flight at once
 #                     (limit 4), seen by the stub
+#   tracing           the service phase's load (Role=api, fresh database) with tracing off, then on: OTLP/HTTP to
+#                     bench/Baseline's sink (accepts and drops /v1/traces), parentbased_traceidratio 0.1; events/s and
+#                     p99 of each and their ratio, OTLP exports the sink received, outbox rows with a trace context
 # and prints requests/s, p50, p99, non-2xx, peak RSS and the ratios between them.
 # Figures are for comparing within one run: this machine is shared and noisy.
 # Knobs (environment):
 #   BENCH_PHASES           phases to run, default all:
-#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit headers"
+#                          "l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit headers tracing"
 #   BENCH_SECONDS          measured seconds per ingest run (default 30)
 #   BENCH_WARMUP           warm-up seconds before each measured run (default 20; tiered JIT settles)
 #   BENCH_CONNECTIONS      wrk connections / pgbench clients (default 32)
@@ -57,11 +60,12 @@
 #   BENCH_OUTAGE_DRAIN_TIMEOUT seconds to wait for the backlog to drain once the CRM is back (default: twice the
 #                          backlog's time at 50/s, at least 1200; 300 s at 200/s leave ~60 000 actions = 20 min)
 #   BENCH_RATELIMIT_EVENTS backlog of the ratelimit phase (default 1500: ~30 s at 50/s)
+#   BENCH_TRACING_RATIO    OTEL_TRACES_SAMPLER_ARG of the tracing phase's "on" run (default 0.1; 0 = instrumented, nothing sampled)
 set -euo pipefail
 [[ -n ${BENCH_TRACE:-} ]] && set -x
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit headers"
+ALL_PHASES="l1 l2 l2w service textbook pipeline textbook-pipeline curve sustained outage ratelimit headers tracing"
 PHASES=" ${BENCH_PHASES:-$ALL_PHASES} "
 SECONDS_RUN=${BENCH_SECONDS:-30}
 WARMUP=${BENCH_WARMUP:-20}
@@ -81,6 +85,7 @@ OUT_CONNS=${BENCH_OUTAGE_CONNECTIONS:-8}
 OUT_WARMUP=${BENCH_OUTAGE_WARMUP:-10}
 OUT_DRAIN_TIMEOUT=${BENCH_OUTAGE_DRAIN_TIMEOUT:-}
 RL_EVENTS=${BENCH_RATELIMIT_EVENTS:-1500}
+TR_RATIO=${BENCH_TRACING_RATIO:-0.1}
 for phase in $PHASES; do
   [[ " $ALL_PHASES " == *" $phase "* ]] || { echo "unknown phase '$phase' in BENCH_PHASES (known: $ALL_PHASES)" >&2; exit 2; }
 done
@@ -113,10 +118,10 @@ cleanup() {
 trap cleanup EXIT
 
 echo "== building (Release)" >&2
-if want_any l2 service pipeline curve sustained outage ratelimit headers; then
+if want_any l2 service pipeline curve sustained outage ratelimit headers tracing; then
   dotnet publish src/WebhookReceiver/WebhookReceiver.csproj -c Release -o "$WORK/service" --nologo -v quiet >&2
 fi
-if want_any l1 pipeline textbook-pipeline sustained outage ratelimit; then
+if want_any l1 pipeline textbook-pipeline sustained outage ratelimit tracing; then
   dotnet publish bench/Baseline/Baseline.csproj -c Release -o "$WORK/baseline" --nologo -v quiet >&2
 fi
 if want_any textbook textbook-pipeline; then
@@ -342,6 +347,7 @@ if want l2; then
     sql_file ingest_lock.sql | sed -E "s/\\\$1/ARRAY['call_p' || :client_id::text || '_' || :n::text]/"
     echo ';'
     sql_file ingest_batch.sql | sed -E \
+      -e "s/\\\$16/ARRAY[NULL]::text[]/" \
       -e "s/\\\$15/ARRAY[convert_from(decode('$HEADERSHEX', 'hex'), 'UTF8')]/" \
       -e "s/\\\$14/ARRAY['failed','busy','no-answer']/" \
       -e "s/\\\$13/ARRAY[decode('$BODYHEX', 'hex')]/" \
@@ -719,6 +725,34 @@ if want headers; then
   done
 fi
 
+if want tracing; then
+  echo "== tracing: the service's ingest (role api) with tracing off, then on (OTLP to a sink, 10 % sampled)" >&2
+  service_db tracing
+  TR_SINK_PORT=$(free_port)
+  ASPNETCORE_URLS=http://127.0.0.1:$TR_SINK_PORT "$WORK/baseline/Baseline" >/dev/null 2>&1 &
+  TR_SINK_PID=$!; pids+=("$TR_SINK_PID")
+  wait_http "http://127.0.0.1:$TR_SINK_PORT/"
+  TR_ACTIONS_SQL="SELECT count(*), count(trace_parent) FROM call_actions"
+  start_service tracing api service-tracing-off
+  wait_http "$SVC_URL/health/ready"
+  read -r TR_OFF_RPS TR_OFF_P50 TR_OFF_P99 TR_OFF_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+  read -r TR_OFF_CPU _ _ <"$WORK/cost.figures"
+  TR_OFF_RSS=$(peak_rss_mb "$SVC_PID")
+  stop_pid "$SVC_PID"
+  IFS='|' read -r TR_OFF_ACTIONS TR_OFF_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
+  start_service tracing api service-tracing-on OTEL_EXPORTER_OTLP_ENDPOINT="http://127.0.0.1:$TR_SINK_PORT" \
+    OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf OTEL_TRACES_SAMPLER=parentbased_traceidratio OTEL_TRACES_SAMPLER_ARG="$TR_RATIO"
+  wait_http "$SVC_URL/health/ready"
+  read -r TR_ON_RPS TR_ON_P50 TR_ON_P99 TR_ON_BAD < <(LOAD_PID=$SVC_PID load "$SVC_URL/webhooks/minivoice")
+  read -r TR_ON_CPU _ _ <"$WORK/cost.figures"
+  TR_ON_RSS=$(peak_rss_mb "$SVC_PID")
+  stop_pid "$SVC_PID"   # a graceful stop flushes the exporter's last batch
+  IFS='|' read -r TR_ALL_ACTIONS TR_ALL_TRACED < <(psql_ -d tracing -tA -c "$TR_ACTIONS_SQL")
+  TR_ON_ACTIONS=$(( TR_ALL_ACTIONS - TR_OFF_ACTIONS )); TR_ON_TRACED=$(( TR_ALL_TRACED - TR_OFF_TRACED ))
+  TR_EXPORTS=$(curl -sf "http://127.0.0.1:$TR_SINK_PORT/_control/otlp" || echo '{}')
+  stop_pid "$TR_SINK_PID"
+fi
+
 row() { printf '%-40s %10s %9s %9s %8s %10s\n' "$@"; }
 mb() { [[ $1 == - ]] && echo - || echo "$1 MB"; }
 if want_any l1 l2 l2w service textbook; then
@@ -826,4 +860,19 @@ if want headers; then
     END { printf "%.0f %.2f %.0f %.2f\n", r["false"] / n["false"], p["false"] / n["false"], r["true"] / n["true"], p["true"] / n["true"] }')
   echo "means: not kept $OFF_RPS events/s, p99 $OFF_P99 ms; kept $ON_RPS events/s, p99 $ON_P99 ms"
   echo "events/s kept/not kept = $(ratio "$ON_RPS" "$OFF_RPS") (target >= 0.95); p99 kept/not kept = $(ratio "$ON_P99" "$OFF_P99")"
+fi
+
+if want tracing; then
+  echo
+  echo "Tracing cost: service (role api), same load as the service phase, c=$CONNS, ${SECONDS_RUN}s after ${WARMUP}s warm-up;"
+  echo "on = OTLP/HTTP (protobuf) to a local sink that drops it, OTEL_TRACES_SAMPLER=parentbased_traceidratio, _ARG=$TR_RATIO"
+  row "what" "req/s" "p50 ms" "p99 ms" "non-2xx" "peak RSS"
+  row "tracing off (no endpoint)" "$TR_OFF_RPS" "$TR_OFF_P50" "$TR_OFF_P99" "$TR_OFF_BAD" "$(mb "$TR_OFF_RSS")"
+  row "tracing on, ratio $TR_RATIO" "$TR_ON_RPS" "$TR_ON_P50" "$TR_ON_P99" "$TR_ON_BAD" "$(mb "$TR_ON_RSS")"
+  echo "on/off: req/s $(ratio "$TR_ON_RPS" "$TR_OFF_RPS"), p99 $(ratio "$TR_ON_P99" "$TR_OFF_P99"), CPU per event" \
+    "$(ratio "$TR_ON_CPU" "$TR_OFF_CPU") (CPU ms/event, .NET process + PostgreSQL: off $TR_OFF_CPU, on $TR_ON_CPU; steadier than req/s" \
+    "on a shared machine)"
+  echo "outbox rows with a trace context: off $TR_OFF_TRACED of $TR_OFF_ACTIONS, on $TR_ON_TRACED of $TR_ON_ACTIONS" \
+    "($(awk -v a="$TR_ON_TRACED" -v b="$TR_ON_ACTIONS" 'BEGIN { if (b > 0) printf "%.1f %%", 100 * a / b; else print "n/a" }'), expected ~$TR_RATIO of them)"
+  echo "OTLP at the sink: $TR_EXPORTS"
 fi

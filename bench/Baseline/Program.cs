@@ -30,6 +30,23 @@ app.MapPost("/_control/outage/on", () => { stub.Outage = true; return Results.Ok
 app.MapPost("/_control/outage/off", () => { stub.Outage = false; return Results.Ok(new { outage = false }); });
 app.MapPost("/_control/reset", () => { stub.Reset(); return Results.Ok(); });
 app.MapGet("/_control/stats", () => Results.Json(stub.Stats()));
+
+// Also an OTLP/HTTP sink for the tracing phase: accepts every export on /v1/traces and drops it (counted only), so
+// the service's exporter costs what it costs in production and nothing backs up. GET /_control/otlp: the counts.
+long otlpExports = 0, otlpBytes = 0;
+app.MapPost("/v1/traces", async (HttpRequest request) =>
+{
+    var buffer = new byte[16 * 1024];
+    int read;
+    while ((read = await request.Body.ReadAsync(buffer)) > 0)
+    {
+        Interlocked.Add(ref otlpBytes, read);
+    }
+    Interlocked.Increment(ref otlpExports);
+    return Results.Bytes([], "application/x-protobuf");
+});
+app.MapGet("/_control/otlp", () =>
+    Results.Json(new { exports = Interlocked.Read(ref otlpExports), bytes = Interlocked.Read(ref otlpBytes) }));
 app.Run();
 
 /// <summary>What the stub saw on one path (/calls or /tickets).</summary>

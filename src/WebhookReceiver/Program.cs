@@ -47,6 +47,7 @@ builder.AddCallCreation();
 builder.AddRecovery();
 builder.AddEventSearch();
 builder.AddMetricsEndpoint();
+builder.AddTracing();
 builder.AddApiDocs();
 builder.AddRetention();
 builder.AddStaleCalls();
@@ -73,6 +74,7 @@ if (FixtureTool.Handles(args))
     return await FixtureTool.ExportAsync(args, app.Services, Console.Out, Console.Error);
 }
 
+app.UseTracing();
 app.UseExceptionHandler();
 app.UseStatusCodePages();
 app.UseRequestLogging();

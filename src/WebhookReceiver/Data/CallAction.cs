@@ -44,6 +44,11 @@ internal sealed class CallAction
     public long? ReplayOf { get; set; }
     /// <summary>The operator who replayed or last retried/cancelled it by hand (audit).</summary>
     public string? RequestedBy { get; set; }
+    /// <summary>
+    /// The W3C traceparent of the webhook request that created the action, when that request was traced (README
+    /// "Observability"): the job's send continues its trace. Null when tracing was off or the request unsampled.
+    /// </summary>
+    public string? TraceParent { get; set; }
 }
 
 /// <summary>The states of a <see cref="CallAction"/> (README "Background work"), as stored.</summary>

@@ -43,7 +43,10 @@ internal static class Database
         // finally blocks, and die with a broken connection).
         csb.NoResetOnClose = true;
         csb.ApplicationName ??= "webhookreceiver";
-        var dataSource = new NpgsqlDataSourceBuilder(csb.ConnectionString).Build();
+        // Named: Npgsql's pool metrics (README "Metrics") are labelled by this instead of the connection string.
+        var dataSourceBuilder = new NpgsqlDataSourceBuilder(csb.ConnectionString) { Name = "webhookreceiver" };
+        dataSourceBuilder.ConfigureTracing(Observability.SqlTracing.Configure);
+        var dataSource = dataSourceBuilder.Build();
         builder.Services.AddSingleton(dataSource);
         builder.Services.AddDbContext<AppDbContext>(o => o.UseNpgsql(dataSource).UseSnakeCaseNamingConvention());
         builder.Services.AddHostedService<MigrateOnStartup>();

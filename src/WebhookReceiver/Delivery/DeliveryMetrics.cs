@@ -14,6 +14,7 @@ internal sealed class DeliveryMetrics
     public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(5);
 
     private readonly Counter<long> _attempts;
+    private readonly Counter<long> _exhausted;
     private readonly DestinationStatusReader _reader;
     private readonly TimeProvider _clock;
     private readonly ILogger<DeliveryMetrics> _logger;
@@ -27,6 +28,8 @@ internal sealed class DeliveryMetrics
         var meter = meterFactory.Create(MeterName);
         _attempts = meter.CreateCounter<long>("webhookreceiver.jobs.attempts",
             description: "Attempts of background actions by action and outcome (succeeded, transient_failure, permanent_failure)");
+        _exhausted = meter.CreateCounter<long>("webhookreceiver.jobs.exhausted",
+            description: "Background actions that failed for good after using up their retries (an operator's retry is due)");
         meter.CreateObservableGauge("webhookreceiver.outbox.pending", () => Overall(o => o.Pending),
             description: "Background actions not yet done (waiting for their first attempt or a retry, or being attempted)");
         meter.CreateObservableGauge("webhookreceiver.outbox.due", () => Overall(o => o.Due),
@@ -51,6 +54,9 @@ internal sealed class DeliveryMetrics
         new KeyValuePair<string, object?>("action", ActionNames.All.Contains(action) ? action : "other"),
         new KeyValuePair<string, object?>("outcome",
             outcome.Succeeded ? "succeeded" : outcome.Permanent ? "permanent_failure" : "transient_failure"));
+
+    public void RecordExhausted(string action) =>
+        _exhausted.Add(1, new KeyValuePair<string, object?>("action", ActionNames.All.Contains(action) ? action : "other"));
 
     private IEnumerable<Measurement<T>> Overall<T>(Func<DeliveryOverview, T> value) where T : struct =>
         Snapshot() is { } s ? [new Measurement<T>(value(s))] : [];

@@ -22,7 +22,9 @@ internal static class Logging
             }
             if (development)
             {
-                lc.WriteTo.Console(outputTemplate: "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j}{NewLine}{Exception}");
+                // Serilog takes TraceId/SpanId from Activity.Current with every event (JSON: @tr, @sp).
+                lc.WriteTo.Console(outputTemplate:
+                    "[{Timestamp:HH:mm:ss} {Level:u3}] {Message:lj} {Properties:j} {TraceId} {SpanId}{NewLine}{Exception}");
             }
             else
             {

@@ -6,17 +6,19 @@ namespace WebhookReceiver.Webhooks;
 internal sealed record IngestCommand(
     string Identity, string? WebhookId, string CallId, string Event, string? Status, bool IsFinal,
     DateTimeOffset CreatedAt, string? CustomerId, string? ApplicationId, string? Direction, string? From, string? To,
-    ReadOnlyMemory<byte> RawBody, string? RequestHeaders = null)
+    ReadOnlyMemory<byte> RawBody, string? RequestHeaders = null, string? TraceParent = null)
 {
     /// <summary>The command for a validated payload (the webhook endpoint and an operator's re-ingest alike).</summary>
-    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body, string? requestHeaders = null)
+    /// <param name="traceParent">The request's W3C traceparent when it is traced (stored with its outbox rows), else null.</param>
+    public static IngestCommand For(WebhookPayload payload, string? webhookId, ReadOnlyMemory<byte> body,
+        string? requestHeaders = null, string? traceParent = null)
     {
         var status = Calls.CallStatus.Normalize(payload.Status);
         return new IngestCommand(
             EventIdentity.For(webhookId, payload.CallId!, payload.Event!, payload.CreatedAt!.Value), webhookId,
             payload.CallId!, payload.Event!,
             status, Calls.CallStatus.IsFinal(status), payload.CreatedAt.Value, payload.CustomerId, payload.ApplicationId,
-            payload.Direction, payload.From, payload.To, body, requestHeaders);
+            payload.Direction, payload.From, payload.To, body, requestHeaders, traceParent);
     }
 }
 
@@ -154,6 +156,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         var to = new string?[n];
         var raw = new byte[n][];
         var requestHeaders = new string?[n];
+        // unnest pads a shorter array with NULLs: a round without a traced request sends no trace contexts at all.
+        string?[] traceParent = [];
         for (var j = 0; j < n; j++)
         {
             var c = commands[round[j]];
@@ -166,6 +170,14 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
                 ? segment.Array
                 : c.RawBody.ToArray();
             requestHeaders[j] = c.RequestHeaders;
+            if (c.TraceParent is not null)
+            {
+                if (traceParent.Length == 0)
+                {
+                    traceParent = new string?[n];
+                }
+                traceParent[j] = c.TraceParent;
+            }
         }
         var command = new NpgsqlBatchCommand(Sql);
         var p = command.Parameters;
@@ -188,6 +200,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         });
         // $15: the kept request headers as JSON text (cast to jsonb by the statement), null when not kept.
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = requestHeaders, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
+        // $16: the requests' trace contexts for their outbox rows (empty when none is traced).
+        p.Add(new NpgsqlParameter<string?[]> { TypedValue = traceParent, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         return command;
     }
 }

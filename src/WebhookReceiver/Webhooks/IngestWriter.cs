@@ -13,7 +13,8 @@ namespace WebhookReceiver.Webhooks;
 /// A request is answered 503 within Webhooks:RetryAfterSeconds when PostgreSQL cannot be reached (even when its
 /// packets are dropped, so each connection attempt would wait out its timeout): see <see cref="Deadlines"/>.
 /// </summary>
-internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<WebhookOptions> options, ILogger<IngestWriter> logger)
+internal sealed class IngestWriter(
+    IngestStore store, WorkSignal work, IOptions<WebhookOptions> options, Observability.TraceContext traces, ILogger<IngestWriter> logger)
     : IHostedService
 {
     private sealed record Pending(IngestCommand Command)
@@ -82,6 +83,7 @@ internal sealed class IngestWriter(IngestStore store, WorkSignal work, IOptions<
     /// </summary>
     private async Task WriteAsync(List<Pending> batch)
     {
+        using var span = traces.Enabled ? traces.StartIngestBatch(batch, static p => p.Command.TraceParent) : null;
         try
         {
             using var openBudget = _deadlines.OpenBudget(batch.Min(p => p.Deadline));

@@ -22,7 +22,9 @@ internal abstract record IngestOutcome
 /// refusals to the sender's fault or to an outage. The webhook endpoint and an operator's re-ingest of a
 /// quarantined body both come through here, so they cannot disagree about what is valid or storable.
 /// </summary>
-internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPayload> validator, IOptions<WebhookOptions> options)
+internal sealed class WebhookIngest(
+    IngestWriter writer, IValidator<WebhookPayload> validator, IOptions<WebhookOptions> options,
+    Observability.TraceContext traces)
 {
     private readonly bool _keepHeaders = options.Value.KeepRequestHeaders;
 
@@ -36,7 +38,8 @@ internal sealed class WebhookIngest(IngestWriter writer, IValidator<WebhookPaylo
         }
         try
         {
-            var command = IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, _keepHeaders ? keptHeaders : null);
+            var command = IngestCommand.For(payload!, WebhookHeaders.Id(headers), body, _keepHeaders ? keptHeaders : null,
+                traces.CurrentParent());
             return new IngestOutcome.Stored(payload!, await writer.IngestAsync(command));
         }
         catch (PostgresException ex) when (ex.SqlState.StartsWith("22", StringComparison.Ordinal))

@@ -41,6 +41,9 @@ public sealed record StubRequest(
     DateTimeOffset ReceivedAt, int AnsweredStatus)
 {
     public DateTimeOffset FinishedAt { get; init; }
+
+    /// <summary>The W3C traceparent header the request carried, if any.</summary>
+    public string? TraceParent { get; init; }
 }
 
 /// <summary>
@@ -108,6 +111,7 @@ public sealed class IntegrationStub : IAsyncDisposable
             context.Request.Headers.Authorization.ToString(), body, receivedAt, reply.AbortAfterApplying ? 0 : reply.Status)
         {
             FinishedAt = DateTimeOffset.UtcNow,
+            TraceParent = context.Request.Headers.TryGetValue("traceparent", out var traceParent) ? traceParent.ToString() : null,
         };
         _requests.Enqueue(request);
         if (reply.AbortAfterApplying)

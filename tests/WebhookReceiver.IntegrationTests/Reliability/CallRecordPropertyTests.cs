@@ -130,7 +130,7 @@ public sealed class CallRecordPropertyTests(ReceiverFactory app)
     {
         var writer = new IngestWriter(app.Services.GetRequiredService<IngestStore>(), app.Services.GetRequiredService<WorkSignal>(),
             Options.Create(new WebhookOptions { IngestWriters = 1, IngestBatchSize = bodies.Count, IngestQueueLimit = bodies.Count }),
-            NullLogger<IngestWriter>.Instance);
+            app.Services.GetRequiredService<WebhookReceiver.Observability.TraceContext>(), NullLogger<IngestWriter>.Instance);
         var stored = bodies.Select(body => writer.IngestAsync(Command(body))).ToList();
         await writer.StartAsync(CancellationToken.None);
         try

@@ -6,9 +6,9 @@ WITH i AS (
            convert_from(CASE WHEN substring(u.raw FROM 1 FOR 3) = '\xefbbbf'::bytea THEN substring(u.raw FROM 4)
                              ELSE u.raw END, 'UTF8')::jsonb AS body
     FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::boolean[], $7::timestamptz[],
-                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $15::text[])
+                $8::text[], $9::text[], $10::text[], $11::text[], $12::text[], $13::bytea[], $15::text[], $16::text[])
          WITH ORDINALITY AS u(identity, webhook_id, call_id, event, status, is_final, created_at,
-                              customer_id, application_id, direction, from_number, to_number, raw, request_headers, ord)
+                              customer_id, application_id, direction, from_number, to_number, raw, request_headers, trace_parent, ord)
 ),
 ev AS (
     INSERT INTO webhook_events (identity, webhook_id, call_id, event, status, created_at, received_at, out_of_order,
@@ -109,9 +109,10 @@ up AS (
 ),
 act AS (
     -- The outbox, in the events' own transaction: crm.sync after every event that leaves its call final,
-    -- ticket.create once per call that ends in one of the ticket statuses ($14, canonical forms).
-    INSERT INTO call_actions (call_id, event_id, action, state, attempts, created_at, updated_at)
-    SELECT n.call_id, n.event_id, a.action, 'pending', 0, now(), now()
+    -- ticket.create once per call that ends in one of the ticket statuses ($14, canonical forms). trace_parent: the
+    -- request's trace context when it was traced ($15), so the job's send continues that trace.
+    INSERT INTO call_actions (call_id, event_id, action, state, attempts, created_at, updated_at, trace_parent)
+    SELECT n.call_id, n.event_id, a.action, 'pending', 0, now(), now(), n.trace_parent
     FROM n JOIN up ON up.id = n.call_id
          CROSS JOIN (VALUES ('crm.sync'), ('ticket.create')) AS a(action)
     WHERE up.is_final

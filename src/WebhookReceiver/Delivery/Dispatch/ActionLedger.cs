@@ -6,7 +6,8 @@ namespace WebhookReceiver.Delivery;
 
 /// <summary>An action as a batch job attempts it.</summary>
 internal sealed record LeasedAction(
-    long Id, string Action, string CallId, long? EventId, long? ReplayOf, int Attempts, int RetryFrom, byte[]? Payload)
+    long Id, string Action, string CallId, long? EventId, long? ReplayOf, int Attempts, int RetryFrom, byte[]? Payload,
+    string? TraceParent = null)
 {
     public string IdempotencyKey => Delivery.IdempotencyKey.For(Action, CallId, EventId, Id, ReplayOf is not null);
 }
@@ -74,7 +75,7 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         await using var command = dataSource.CreateCommand(
             "UPDATE call_actions SET job_id = coalesce($3, job_id), lease_until = now() + make_interval(secs => $4) " +
             $"WHERE id = ANY($1) AND lease_owner = $2 AND lease_until > now() AND state = '{ActionState.Pending}' " +
-            "RETURNING id, action, call_id, event_id, replay_of, attempts, retry_from, payload");
+            "RETURNING id, action, call_id, event_id, replay_of, attempts, retry_from, payload, trace_parent");
         command.Parameters.Add(new NpgsqlParameter<long[]> { TypedValue = ids });
         command.Parameters.Add(new NpgsqlParameter<Guid> { TypedValue = lease });
         command.Parameters.Add(new NpgsqlParameter { Value = (object?)jobId ?? DBNull.Value, NpgsqlDbType = NpgsqlDbType.Text });
@@ -84,7 +85,8 @@ internal sealed class ActionLedger(NpgsqlDataSource dataSource)
         while (await r.ReadAsync(ct))
         {
             rows.Add(new LeasedAction(r.GetInt64(0), r.GetString(1), r.GetString(2), r.IsDBNull(3) ? null : r.GetInt64(3),
-                r.IsDBNull(4) ? null : r.GetInt64(4), r.GetInt32(5), r.GetInt32(6), r.IsDBNull(7) ? null : (byte[])r[7]));
+                r.IsDBNull(4) ? null : r.GetInt64(4), r.GetInt32(5), r.GetInt32(6), r.IsDBNull(7) ? null : (byte[])r[7],
+                r.IsDBNull(8) ? null : r.GetString(8)));
         }
         return rows.OrderBy(a => a.Id).ToList();
     }

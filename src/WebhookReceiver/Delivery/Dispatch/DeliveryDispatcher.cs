@@ -16,7 +16,8 @@ namespace WebhookReceiver.Delivery;
 /// </summary>
 internal sealed class DeliveryDispatcher(
     ActionLedger ledger, DestinationGate gate, DestinationCatalog catalog, NpgsqlDataSource dataSource, IBackgroundJobClient jobs,
-    WorkSignal signal, IOptions<JobsOptions> options, ILogger<DeliveryDispatcher> logger) : BackgroundService
+    WorkSignal signal, IOptions<JobsOptions> options, Observability.TraceContext traces, ILogger<DeliveryDispatcher> logger)
+    : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -97,12 +98,14 @@ internal sealed class DeliveryDispatcher(
             for (var claimedHere = 0; claimedHere < o.DispatchBatchSize;)
             {
                 var lease = Guid.NewGuid();
+                var startedAt = traces.Enabled ? DateTimeOffset.UtcNow : default;
                 var claimed = await ledger.ClaimAsync(d.Action, limit, lease, o.Lease, lag, ct);
                 if (claimed.Count == 0)
                 {
                     break;
                 }
                 var reowned = claimed.Count(c => c.Reowned);
+                traces.RecordClaim(d.Action, claimed.Count, reowned, lease, startedAt);
                 if (reowned > 0)
                 {
                     logger.LogWarning("Re-owned {Count} {Action} actions whose previous owner stopped before finishing", reowned, d.Action);

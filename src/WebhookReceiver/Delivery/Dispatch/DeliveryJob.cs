@@ -22,7 +22,7 @@ namespace WebhookReceiver.Delivery;
 internal sealed class DeliveryJob(
     ActionLedger ledger, DestinationGate gate, DestinationCatalog catalog, IntegrationSender sender, RetrySchedule retries,
     AppDbContext db, NpgsqlDataSource dataSource, AlertSender alerts, DeliveryMetrics metrics, IOptions<JobsOptions> options,
-    TimeProvider clock, ILogger<DeliveryJob> logger)
+    Observability.TraceContext traces, TimeProvider clock, ILogger<DeliveryJob> logger)
 {
     [AutomaticRetry(Attempts = 3, DelaysInSeconds = [1, 5, 15])]
     [System.ComponentModel.DisplayName("{3}")]
@@ -30,6 +30,7 @@ internal sealed class DeliveryJob(
         CancellationToken cancellationToken)
     {
         var d = catalog.Named(destination) ?? throw new InvalidOperationException($"unknown destination '{destination}'");
+        using var span = traces.StartJob(destination, lease, context?.BackgroundJob.Id, actionIds.Length);
         var ttl = options.Value.Lease;
         var actions = await ledger.BeginAsync(actionIds, lease, context?.BackgroundJob.Id, ttl, cancellationToken);
         if (actions.Count == 0)
@@ -37,7 +38,7 @@ internal sealed class DeliveryJob(
             return "Nothing to do: its actions were settled or claimed again by another batch (its lease had run out).";
         }
         var (bodies, poisoned) = await BodiesAsync(actions, lease, cancellationToken);
-        var run = new BatchRun(d, lease, ttl, clock);
+        var run = new BatchRun(d, lease, ttl, clock) { Span = span };
         foreach (var (action, outcome) in poisoned)
         {
             run.Record(action, outcome);
@@ -152,7 +153,9 @@ internal sealed class DeliveryJob(
             {
                 using var scope = logger.BeginScope(
                     new Dictionary<string, object> { ["CallId"] = action.CallId, ["ActionId"] = action.Id });
+                using var send = traces.StartSend(action.Action, action.Id, action.CallId, action.TraceParent, run.Span);
                 var outcome = await sender.PostAsync(run.Destination, action.IdempotencyKey, bodies[action.Id], ct);
+                Observability.TraceContext.Outcome(send, outcome);
                 run.Record(action, outcome);
                 metrics.RecordAttempt(action.Action, outcome);
             }));
@@ -201,6 +204,10 @@ internal sealed class DeliveryJob(
                 $"{d.Name}: circuit breaker closed again; the waiting work drains now.");
         }
         var exhausted = recorded.Where(r => r.Settlement?.Exhausted == true).ToList();
+        foreach (var r in exhausted)
+        {
+            metrics.RecordExhausted(r.Action.Action);
+        }
         if (exhausted.Count > 0)
         {
             await alerts.RaiseAsync(d.Name, AlertKind.Exhausted,
@@ -257,6 +264,8 @@ internal sealed class DeliveryJob(
 
         public Destination Destination => destination;
         public Guid Lease => lease;
+        /// <summary>The job run's span (tracing on): each send links to it.</summary>
+        public System.Diagnostics.Activity? Span { get; init; }
         public TimeSpan Ttl => ttl;
         public ConcurrentDictionary<long, ActionOutcome> Outcomes { get; } = new();
         public IReadOnlyList<ActionOutcome> InCompletionOrder => [.. _order];
