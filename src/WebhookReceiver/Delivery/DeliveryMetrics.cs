@@ -15,6 +15,7 @@ internal sealed class DeliveryMetrics
 
     private readonly Counter<long> _attempts;
     private readonly Counter<long> _exhausted;
+    private readonly Counter<long> _rounds;
     private readonly DestinationStatusReader _reader;
     private readonly TimeProvider _clock;
     private readonly ILogger<DeliveryMetrics> _logger;
@@ -30,6 +31,8 @@ internal sealed class DeliveryMetrics
             description: "Attempts of background actions by action and outcome (succeeded, transient_failure, permanent_failure)");
         _exhausted = meter.CreateCounter<long>("webhookreceiver.jobs.exhausted",
             description: "Background actions that failed for good after using up their retries (an operator's retry is due)");
+        _rounds = meter.CreateCounter<long>("webhookreceiver.dispatch.rounds",
+            description: "Dispatcher rounds (claims of due work) by whether the dispatcher was giving way to a burst of webhooks");
         meter.CreateObservableGauge("webhookreceiver.outbox.pending", () => Overall(o => o.Pending),
             description: "Background actions not yet done (waiting for their first attempt or a retry, or being attempted)");
         meter.CreateObservableGauge("webhookreceiver.outbox.due", () => Overall(o => o.Due),
@@ -54,6 +57,9 @@ internal sealed class DeliveryMetrics
         new KeyValuePair<string, object?>("action", ActionNames.All.Contains(action) ? action : "other"),
         new KeyValuePair<string, object?>("outcome",
             outcome.Succeeded ? "succeeded" : outcome.Permanent ? "permanent_failure" : "transient_failure"));
+
+    public void RecordDispatchRound(bool givingWay) =>
+        _rounds.Add(1, new KeyValuePair<string, object?>("giving_way", givingWay ? "true" : "false"));
 
     public void RecordExhausted(string action) =>
         _exhausted.Add(1, new KeyValuePair<string, object?>("action", ActionNames.All.Contains(action) ? action : "other"));

@@ -155,8 +155,9 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         var from = new string?[n];
         var to = new string?[n];
         var raw = new byte[n][];
-        var requestHeaders = new string?[n];
-        // unnest pads a shorter array with NULLs: a round without a traced request sends no trace contexts at all.
+        // unnest pads a shorter array with NULLs: a round without kept headers (Webhooks:KeepRequestHeaders false) or
+        // without a traced request sends none at all.
+        string?[] requestHeaders = [];
         string?[] traceParent = [];
         for (var j = 0; j < n; j++)
         {
@@ -169,7 +170,14 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
                      && segment.Offset == 0 && segment.Count == segment.Array!.Length
                 ? segment.Array
                 : c.RawBody.ToArray();
-            requestHeaders[j] = c.RequestHeaders;
+            if (c.RequestHeaders is not null)
+            {
+                if (requestHeaders.Length == 0)
+                {
+                    requestHeaders = new string?[n];
+                }
+                requestHeaders[j] = c.RequestHeaders;
+            }
             if (c.TraceParent is not null)
             {
                 if (traceParent.Length == 0)
@@ -198,7 +206,7 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         {
             TypedValue = ticketStatuses.Canonical, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text,
         });
-        // $15: the kept request headers as JSON text (cast to jsonb by the statement), null when not kept.
+        // $15: the kept request headers as JSON text (cast to jsonb by the statement), empty when none is kept.
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = requestHeaders, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });
         // $16: the requests' trace contexts for their outbox rows (empty when none is traced).
         p.Add(new NpgsqlParameter<string?[]> { TypedValue = traceParent, NpgsqlDbType = NpgsqlDbType.Array | NpgsqlDbType.Text });

@@ -145,6 +145,51 @@ public sealed class BatchTests
     }
 
     [Fact]
+    public async Task While_giving_way_the_dispatcher_polls_instead_of_running_a_round_per_commit()
+    {
+        await WithDatabaseAsync("wr_yield_poll", async database =>
+        {
+            // Every commit with work signals the dispatcher. While it gives way, none of that work can be handed out
+            // before MaxYieldSeconds, so a round per signal is queries spent on the CPU the burst needs.
+            await using var app = await StartAsync(database, new Dictionary<string, string?>
+            {
+                ["Jobs:YieldToIngestAbove"] = "1", ["Jobs:MaxYieldSeconds"] = "30", ["Jobs:PollIntervalMilliseconds"] = "200",
+            });
+            using var client = app.CreateClient();
+            async Task<double> RoundsAsync(string givingWay) => PrometheusText.Parse(
+                    await client.GetStringAsync(new Uri("/metrics", UriKind.Relative)))
+                .Sum("webhookreceiver_dispatch_rounds_total", ("giving_way", givingWay));
+
+            var sent = 0;
+            var started = DateTime.UtcNow;
+            var before = await RoundsAsync("true");
+            while (DateTime.UtcNow - started < TimeSpan.FromSeconds(4))
+            {
+                // Four events at once, each its own commit or a few together: a steady stream of new-work signals.
+                var posts = Enumerable.Range(0, 4).Select(async _ =>
+                {
+                    using var response = await app.PostSignedAsync(
+                        MiniVoiceEvents.Event(MiniVoiceEvents.NewCallId(), "call.completed", "completed", T0));
+                    Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
+                });
+                await Task.WhenAll(posts);
+                sent += 4;
+            }
+            var rounds = await RoundsAsync("true") - before;
+            var elapsed = DateTime.UtcNow - started;
+
+            // At most one round per poll interval (200 ms) plus the 100 ms rate window, and a few to spare; the stream
+            // above committed far more often than that (else the bound proves nothing).
+            var bound = elapsed.TotalMilliseconds / 200 + 5;
+            var commits = await Db.CountAsync(database, "SELECT count(DISTINCT received_at) FROM webhook_events");
+            Assert.True(commits > 3 * bound, $"only {commits} commits in {elapsed.TotalSeconds:F1} s: not a stream of signals");
+            Assert.True(rounds >= 1, "the dispatcher never gave way");
+            Assert.True(rounds <= bound, $"{rounds} rounds while giving way for {elapsed.TotalSeconds:F1} s ({commits} commits)");
+            Assert.Equal(sent, await Db.CountAsync(database, "SELECT count(*) FROM call_actions WHERE state = 'pending'"));
+        });
+    }
+
+    [Fact]
     public async Task A_burst_after_a_quiet_spell_is_measured_before_any_of_its_work_is_handed_out()
     {
         await WithDatabaseAsync("wr_burst_start", async database =>

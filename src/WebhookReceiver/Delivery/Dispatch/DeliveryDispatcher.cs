@@ -16,7 +16,7 @@ namespace WebhookReceiver.Delivery;
 /// </summary>
 internal sealed class DeliveryDispatcher(
     ActionLedger ledger, DestinationGate gate, DestinationCatalog catalog, NpgsqlDataSource dataSource, IBackgroundJobClient jobs,
-    WorkSignal signal, IOptions<JobsOptions> options, Observability.TraceContext traces, ILogger<DeliveryDispatcher> logger)
+    WorkSignal signal, DeliveryMetrics metrics, IOptions<JobsOptions> options, Observability.TraceContext traces, ILogger<DeliveryDispatcher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -26,6 +26,7 @@ internal sealed class DeliveryDispatcher(
         var ready = false;
         var storedDuringWait = false;
         var partial = false;
+        var givingWay = false;
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -40,6 +41,8 @@ internal sealed class DeliveryDispatcher(
                 }
                 var lag = await LagAsync(o, storedDuringWait, stoppingToken);
                 storedDuringWait = false;
+                givingWay = lag > TimeSpan.Zero;
+                metrics.RecordDispatchRound(givingWay);
                 var (claimed, full) = await DispatchRoundAsync(o, lag, stoppingToken);
                 partial = claimed > 0 && !full;
                 if (full)
@@ -55,7 +58,17 @@ internal sealed class DeliveryDispatcher(
                 await Task.Delay(TimeSpan.FromSeconds(2), stoppingToken);
             }
             var storedBeforeWait = signal.StoredEvents;
-            await signal.WaitAsync(poll, stoppingToken);
+            if (givingWay)
+            {
+                // New work cannot be due before the lag has passed, so a new-work signal (one per commit, hundreds a
+                // second in a burst) has nothing to hand out: reacting to each spun a round of queries per commit on
+                // the CPU the burst needs. Poll instead; the signal left waiting costs one round once the burst ends.
+                await Task.Delay(poll, stoppingToken);
+            }
+            else
+            {
+                await signal.WaitAsync(poll, stoppingToken);
+            }
             storedDuringWait = signal.StoredEvents != storedBeforeWait;
             if (partial && o.BatchWindowMilliseconds > 0)
             {
