@@ -150,9 +150,15 @@ internal sealed class DeliveryDispatcher(
     // event after a quiet spell still reaches a worker well within a second.
     private const int RateWindowMilliseconds = 100;
 
+    // A burst is not over at its first quiet sample: a GC pause or a checkpoint stalls commits for 100 ms now and
+    // then, and reading that as "no load" handed a whole round of work (seen: ~1 000 actions) to jobs in mid-burst.
+    // So giving way lasts until the rate has stayed below the threshold this long.
+    private const int YieldHoldMilliseconds = 1000;
+
     private long _lastStored;
     private long _lastSampleTicks = Environment.TickCount64;
     private double _lastRate;
+    private long _givingWayUntilTicks;
 
     /// <summary>
     /// How far behind the work runs: not at all, unless this process stores more than Jobs:YieldToIngestAbove events/s;
@@ -160,7 +166,8 @@ internal sealed class DeliveryDispatcher(
     /// in the table and drains right after), and under sustained load the work runs MaxYieldSeconds behind, at the
     /// ingest's pace, its backlog flat instead of growing and draining in waves. After this process stored events
     /// during a wait, the rate is measured over a fresh window first: a sample reaching back into the quiet moment
-    /// before a burst reads as no load.
+    /// before a burst reads as no load. Once giving way, it keeps giving way until the rate has been low for
+    /// YieldHoldMilliseconds.
     /// </summary>
     private async Task<TimeSpan> LagAsync(JobsOptions o, bool storedDuringWait, CancellationToken ct)
     {
@@ -173,7 +180,11 @@ internal sealed class DeliveryDispatcher(
             (_lastStored, _lastSampleTicks) = (signal.StoredEvents, Environment.TickCount64);
             await Task.Delay(RateWindowMilliseconds, ct);
         }
-        return IngestRate() >= o.YieldToIngestAbove ? TimeSpan.FromSeconds(o.MaxYieldSeconds) : TimeSpan.Zero;
+        if (IngestRate() >= o.YieldToIngestAbove)
+        {
+            _givingWayUntilTicks = Environment.TickCount64 + YieldHoldMilliseconds;
+        }
+        return Environment.TickCount64 < _givingWayUntilTicks ? TimeSpan.FromSeconds(o.MaxYieldSeconds) : TimeSpan.Zero;
     }
 
     /// <summary>Events per second this process stored, over at least RateWindowMilliseconds (shorter samples are noise).</summary>
