@@ -16,7 +16,8 @@ namespace WebhookReceiver.Delivery;
 /// </summary>
 internal sealed class DeliveryDispatcher(
     ActionLedger ledger, DestinationGate gate, DestinationCatalog catalog, NpgsqlDataSource dataSource, IBackgroundJobClient jobs,
-    WorkSignal signal, DeliveryMetrics metrics, IOptions<JobsOptions> options, Observability.TraceContext traces, ILogger<DeliveryDispatcher> logger)
+    WorkSignal signal, DeliveryMetrics metrics, IOptions<JobsOptions> options, Observability.TraceContext traces,
+    ILogger<DeliveryDispatcher> logger)
     : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
