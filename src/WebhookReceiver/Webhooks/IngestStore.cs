@@ -139,6 +139,20 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
         }
     }
 
+    /// <summary>Sets one element of an array sent only when some element is set (empty until then: unnest pads it).</summary>
+    private static void SetSparse(ref string?[] array, int n, int j, string? value)
+    {
+        if (value is null)
+        {
+            return;
+        }
+        if (array.Length == 0)
+        {
+            array = new string?[n];
+        }
+        array[j] = value;
+    }
+
     private NpgsqlBatchCommand RoundCommand(IReadOnlyList<IngestCommand> commands, List<int> round)
     {
         var n = round.Count;
@@ -170,22 +184,8 @@ internal sealed class IngestStore(NpgsqlDataSource dataSource, TicketStatuses ti
                      && segment.Offset == 0 && segment.Count == segment.Array!.Length
                 ? segment.Array
                 : c.RawBody.ToArray();
-            if (c.RequestHeaders is not null)
-            {
-                if (requestHeaders.Length == 0)
-                {
-                    requestHeaders = new string?[n];
-                }
-                requestHeaders[j] = c.RequestHeaders;
-            }
-            if (c.TraceParent is not null)
-            {
-                if (traceParent.Length == 0)
-                {
-                    traceParent = new string?[n];
-                }
-                traceParent[j] = c.TraceParent;
-            }
+            SetSparse(ref requestHeaders, n, j, c.RequestHeaders);
+            SetSparse(ref traceParent, n, j, c.TraceParent);
         }
         var command = new NpgsqlBatchCommand(Sql);
         var p = command.Parameters;
