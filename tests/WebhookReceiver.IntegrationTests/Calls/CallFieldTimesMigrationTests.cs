@@ -1,9 +1,4 @@
 using System.Net;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
-using WebhookReceiver.Data;
 using WebhookReceiver.IntegrationTests.Infrastructure;
 
 namespace WebhookReceiver.IntegrationTests.Calls;
@@ -23,14 +18,14 @@ public sealed class CallFieldTimesMigrationTests
     public Task An_upgraded_call_keeps_its_fields_and_gives_each_present_one_the_old_shared_time() =>
         Hosts.WithDatabaseAsync("wr_fields_upgrade", async database =>
         {
-            await MigrateAsync(database, Before);
-            await ExecuteAsync(database,
+            await Db.MigrateAsync(database, Before);
+            await Db.ExecuteAsync(database,
                 "INSERT INTO calls (id, customer_id, application_id, direction, from_number, to_number, status, is_final, status_at, " +
                 "fields_at, first_event_at, last_event_at, activity_at, variables, variable_times, recordings, transcripts, ai_results) " +
                 "VALUES ('call_upgraded', 'cust_A', NULL, 'inbound', '+15550000001', NULL, 'ringing', false, $1, $1, $1, $1, $1, " +
                 "'{}', '{}', '[]', '[]', '[]')", T0.AddSeconds(30).UtcDateTime);
 
-            await MigrateAsync(database, null);
+            await Db.MigrateAsync(database, null);
 
             Assert.Equal(0, await Db.CountAsync(database,
                 "SELECT count(*) FROM information_schema.columns WHERE table_name = 'calls' AND column_name = 'fields_at'"));
@@ -65,14 +60,14 @@ public sealed class CallFieldTimesMigrationTests
     public Task Rolling_the_migration_back_restores_the_shared_time_and_the_previous_ingest() =>
         Hosts.WithDatabaseAsync("wr_fields_rollback", async database =>
         {
-            await MigrateAsync(database, null);
+            await Db.MigrateAsync(database, null);
             await using (var host = await Hosts.StartAsync(database, new Dictionary<string, string?>()))
             {
                 using var response = await host.PostSignedAsync(MiniVoiceEvents.Event("call_rolled_back", "call.ringing", "ringing", T0));
                 Assert.Equal(HttpStatusCode.Accepted, response.StatusCode);
             }
 
-            await MigrateAsync(database, Before);
+            await Db.MigrateAsync(database, Before);
 
             foreach (var column in TimeColumns)
             {
@@ -85,34 +80,14 @@ public sealed class CallFieldTimesMigrationTests
                 "SELECT count(*) FROM pg_proc WHERE proname = 'wr_ingest_event' AND prosrc LIKE '%v_take_fields%'"));
             Assert.Equal(1, await Db.CountAsync(database,
                 "SELECT count(*) FROM pg_proc WHERE proname = 'wr_record_actions' AND prosrc LIKE '%replay_of IS NULL%'"));
-            await ExecuteAsync(database,
+            await Db.ExecuteAsync(database,
                 "SELECT wr_ingest_event('evt:rolled', NULL, 'call_rolled_back', 'call.completed', 'completed', true, $1, 'cust_9', " +
                 "NULL, NULL, NULL, NULL, convert_to('{\"data\":{}}', 'UTF8'), ARRAY['failed'])", T0.AddSeconds(5).UtcDateTime);
             Assert.Equal(1, await Db.CountAsync(database,
                 "SELECT count(*) FROM calls WHERE id = 'call_rolled_back' AND customer_id = 'cust_9'"));
 
-            await MigrateAsync(database, null);
+            await Db.MigrateAsync(database, null);
             Assert.Equal(1, await Db.CountAsync(database,
                 "SELECT count(*) FROM calls WHERE id = 'call_rolled_back' AND customer_id_at = $1", T0.AddSeconds(5).UtcDateTime));
         });
-
-    /// <param name="target">A migration's full name, or null for the newest.</param>
-    private static async Task MigrateAsync(string connectionString, string? target)
-    {
-        await using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>()
-            .UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options);
-        await db.GetService<IMigrator>().MigrateAsync(target);
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql, params object[] args)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        foreach (var arg in args)
-        {
-            command.Parameters.Add(new NpgsqlParameter { Value = arg });
-        }
-        await command.ExecuteNonQueryAsync();
-    }
 }

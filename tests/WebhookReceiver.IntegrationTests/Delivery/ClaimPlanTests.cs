@@ -1,9 +1,4 @@
 using System.Text.Json;
-using Microsoft.EntityFrameworkCore;
-using Microsoft.EntityFrameworkCore.Infrastructure;
-using Microsoft.EntityFrameworkCore.Migrations;
-using Npgsql;
-using WebhookReceiver.Data;
 using WebhookReceiver.Delivery;
 using WebhookReceiver.IntegrationTests.Infrastructure;
 
@@ -24,12 +19,12 @@ public sealed class ClaimPlanTests
     public Task The_claim_reads_each_rows_call_even_when_statistics_saw_no_pending_row() =>
         Hosts.WithDatabaseAsync("wr_claim_plan", async database =>
         {
-            await MigrateAsync(database);
-            await ExecuteAsync(database,
+            await Db.MigrateAsync(database);
+            await Db.ExecuteAsync(database,
                 "INSERT INTO call_actions (call_id, action, state, attempts, next_attempt_at) " +
                 "SELECT 'done_' || g, 'crm.sync', 'succeeded', 1, now() - interval '1 hour' FROM generate_series(1, 20000) g");
-            await ExecuteAsync(database, "ANALYZE call_actions");
-            await ExecuteAsync(database,
+            await Db.ExecuteAsync(database, "ANALYZE call_actions");
+            await Db.ExecuteAsync(database,
                 "INSERT INTO call_actions (call_id, action, state, attempts, next_attempt_at) " +
                 $"SELECT 'burst_' || (g / 2), 'crm.sync', 'pending', 0, now() - interval '1 minute' FROM generate_series(1, {Pending}) g");
 
@@ -70,26 +65,7 @@ public sealed class ClaimPlanTests
 
     private static async Task<JsonElement> ExplainAsync(string connectionString, string sql, string action)
     {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, connection);
-        command.Parameters.Add(new NpgsqlParameter<string> { TypedValue = action });
-        var json = (string)(await command.ExecuteScalarAsync())!;
-        return JsonDocument.Parse(json).RootElement[0].GetProperty("Plan").Clone();
-    }
-
-    private static async Task MigrateAsync(string connectionString)
-    {
-        await using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>()
-            .UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options);
-        await db.GetService<IMigrator>().MigrateAsync();
-    }
-
-    private static async Task ExecuteAsync(string connectionString, string sql)
-    {
-        await using var connection = new NpgsqlConnection(connectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand(sql, connection);
-        await command.ExecuteNonQueryAsync();
+        var json = await Db.ScalarAsync<string>(connectionString, "EXPLAIN (ANALYZE, FORMAT JSON) " + sql, action);
+        return JsonDocument.Parse(json!).RootElement[0].GetProperty("Plan").Clone();
     }
 }

@@ -1,4 +1,8 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Infrastructure;
+using Microsoft.EntityFrameworkCore.Migrations;
 using Npgsql;
+using WebhookReceiver.Data;
 
 namespace WebhookReceiver.IntegrationTests.Infrastructure;
 
@@ -28,6 +32,26 @@ internal static class Db
         }
         var value = await command.ExecuteScalarAsync();
         return value is null or DBNull ? default : (T)value;
+    }
+
+    public static async Task ExecuteAsync(string connectionString, string sql, params object[] args)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        foreach (var arg in args)
+        {
+            command.Parameters.Add(new NpgsqlParameter { Value = arg });
+        }
+        await command.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>Migrates the schema with EF Core alone (no host). <paramref name="target"/>: a migration's full name, or null for the newest.</summary>
+    public static async Task MigrateAsync(string connectionString, string? target = null)
+    {
+        await using var db = new AppDbContext(new DbContextOptionsBuilder<AppDbContext>()
+            .UseNpgsql(connectionString).UseSnakeCaseNamingConvention().Options);
+        await db.GetService<IMigrator>().MigrateAsync(target);
     }
 
     /// <summary>Rows anywhere in the service's tables that mention this call id (events, calls, quarantine).</summary>
